@@ -1,0 +1,58 @@
+# attention-names: `make lab` to open the series, `make test` to check it. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NAMES := data/names-indian.txt
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NB ?= $(NOTEBOOKS)
+# Inline figures vanish from executed notebooks when MPLBACKEND=Agg is set: keep kernels clean.
+unexport MPLBACKEND
+
+.PHONY: help setup data lab test lint notebooks clean clean-all
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv with the tested versions (only when requirements change)
+
+$(NAMES): | $(STAMP)
+	$(PY) -m attention_utils.data
+
+data: $(STAMP) ## download (or re-check) the names file into data/
+	$(PY) -m attention_utils.data
+
+lab: $(STAMP) $(NAMES) ## open the series in JupyterLab (127.0.0.1, with a token)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+
+lint: $(STAMP) ## ruff on the package, the tests and the notebooks
+	$(VENV)/bin/ruff check attention_utils tests notebooks
+	$(VENV)/bin/ruff format --check attention_utils tests notebooks
+
+test: $(STAMP) $(NAMES) lint ## lint, unit tests, and every notebook re-run and compared
+	$(PY) -m pytest tests
+	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
+
+notebooks: $(STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
+	$(VENV)/bin/ruff format --quiet $(NB)
+	@for nb in $(NB); do \
+	  echo "executing $$nb"; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=900 "$$nb" \
+	    || exit 1; \
+	done
+
+clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data
+	rm -rf build .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+clean-all: clean ## also remove .venv and the downloaded data
+	rm -rf $(VENV) $(NAMES) data/downloads data/cache

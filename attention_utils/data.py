@@ -1,0 +1,271 @@
+"""Download, verify, cache, clean and split the names.
+
+The data flows one way through the series: file -> names -> token ids -> ...
+This module is the first step: it turns a names file (the default list of
+Indian first names, or any list a teacher provides) into a clean Python list.
+
+    >>> names = load_names()            # the default list, cached in data/
+    >>> train, val = split_names(names)  # deterministic, by name
+
+Run ``python -m attention_utils.data`` to fetch the file and report on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+
+SOURCE_URL = "https://raw.githubusercontent.com/MASTREX/List-of-Indian-Names/master/2.%20First.txt"
+SOURCE_SIZE = 8752
+SOURCE_SHA256 = "555aad94dd49ef538b3b16c9a1ca75b2e6af6a87c60a8a8ef6aa86f37e442304"
+
+#: Where downloaded files are cached: ``$ATTENTION_NAMES_DATA`` or the project's data/.
+DATA_DIR = Path(
+    os.environ.get("ATTENTION_NAMES_DATA") or Path(__file__).resolve().parent.parent / "data"
+)
+DEFAULT_FILE = "names-indian.txt"
+
+_NAME_RE = re.compile(r"[a-z]+")
+
+
+class DownloadError(OSError):
+    """A names file could not be downloaded, or what arrived was not the file expected."""
+
+
+class SkippedLinesWarning(UserWarning):
+    """Some lines of a names file were skipped because of characters outside a-z."""
+
+
+# --------------------------------------------------------------------------- download
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomically(data: bytes, dest: Path) -> None:
+    """Write ``data`` to ``dest`` through a temporary file in the same folder, then rename.
+
+    A reader sees either the old file, no file, or the whole new file: never half of it.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _download(url: str, timeout: float) -> bytes:
+    """The body of ``url``; a DownloadError that names the address and the reason otherwise."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as e:
+        raise DownloadError(f"could not download {url}: HTTP {e.code} {e.reason}") from e
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", e)
+        raise DownloadError(f"could not download {url}: {reason}") from e
+
+
+def fetch(
+    url: str = SOURCE_URL,
+    dest: Path | str | None = None,
+    *,
+    sha256: str | None = SOURCE_SHA256,
+    size: int | None = SOURCE_SIZE,
+    timeout: float = 30.0,
+) -> Path:
+    """Download ``url`` to ``dest`` (default ``DATA_DIR/names-indian.txt``) and return the path.
+
+    The body is checked against ``size`` and ``sha256`` (pass ``None`` where they are not
+    known) and against the names-file rules (:func:`clean_names`) *before* it is written,
+    and the write is atomic, so a failed, truncated or corrupt download never leaves a
+    file behind that looks valid. Raises :class:`DownloadError`.
+    """
+    dest = Path(dest) if dest is not None else DATA_DIR / DEFAULT_FILE
+    data = _download(url, timeout)
+    if size is not None and len(data) != size:
+        raise DownloadError(
+            f"download of {url} has {len(data):,} bytes, expected {size:,} "
+            "(truncated or changed at the source); nothing was written"
+        )
+    if sha256 is not None and sha256_of(data) != sha256:
+        raise DownloadError(
+            f"download of {url} has SHA-256 {sha256_of(data)}, expected {sha256}; "
+            "nothing was written"
+        )
+    if sha256 is None:
+        warnings.warn(
+            f"{url} has no known checksum: its content is not verified beyond the names-file rules",
+            stacklevel=2,
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SkippedLinesWarning)
+            clean_names(data.decode("utf-8-sig").splitlines(), origin=url, skip_invalid=True)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise DownloadError(f"{url} is not a names file ({e}); nothing was written") from e
+    _write_atomically(data, dest)
+    return dest
+
+
+def _cache_path_for(url: str) -> Path:
+    """The cache file for a names file at ``url`` other than the default one."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", url.rstrip("/").rsplit("/", 1)[-1]) or "names"
+    return DATA_DIR / "downloads" / f"{sha256_of(url.encode())[:12]}-{base}"
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def clean_names(
+    lines: list[str], *, skip_invalid: bool = False, origin: str = "<names>"
+) -> list[str]:
+    """Strip, lowercase, drop blank lines and duplicates (keeping first occurrences).
+
+    A line with characters outside a-z raises a ValueError naming ``origin``, the line
+    number and the line; with ``skip_invalid=True`` such lines are dropped instead and a
+    :class:`SkippedLinesWarning` says how many. An input with no names at all raises.
+    """
+    names: list[str] = []
+    seen: set[str] = set()
+    skipped: list[int] = []
+    for number, line in enumerate(lines, start=1):
+        name = line.strip().lower()
+        if not name:
+            continue
+        if not _NAME_RE.fullmatch(name):
+            if skip_invalid:
+                skipped.append(number)
+                continue
+            bad = sorted({c for c in name if not ("a" <= c <= "z")})
+            raise ValueError(
+                f"{origin}, line {number}: {line.strip()!r} has character(s) "
+                f"{', '.join(map(repr, bad))} outside a-z "
+                "(pass skip_invalid=True to skip such lines)"
+            )
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    if skipped:
+        shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+        warnings.warn(
+            f"{origin}: skipped {len(skipped)} line(s) with characters outside a-z (line {shown})",
+            SkippedLinesWarning,
+            stacklevel=2,
+        )
+    if not names:
+        raise ValueError(f"{origin}: no names found (the file is empty or has only blank lines)")
+    return names
+
+
+def read_names_file(path: Path | str, *, skip_invalid: bool = False) -> list[str]:
+    """Read and clean a local names file (UTF-8, with or without a BOM; any line endings)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"names file not found: {path}") from None
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e})") from e
+    return clean_names(text.splitlines(), skip_invalid=skip_invalid, origin=str(path))
+
+
+def load_names(
+    source: Path | str | None = None, *, skip_invalid: bool = False, timeout: float = 30.0
+) -> list[str]:
+    """The cleaned list of names.
+
+    ``source`` is ``None`` (the default list: read from the cache in ``DATA_DIR``, or
+    downloaded, verified and cached), a local file path, or an ``http(s)://`` address
+    (downloaded once into ``DATA_DIR/downloads``; no checksum is known for it).
+    """
+    if source is None:
+        path = DATA_DIR / DEFAULT_FILE
+        if not path.exists():
+            try:
+                fetch(SOURCE_URL, path, timeout=timeout)
+            except DownloadError as e:
+                raise DownloadError(
+                    f"{e}\nThe names file is not cached at {path} and could not be downloaded. "
+                    f"To get it: connect to the internet and run `make data`, or download "
+                    f"{SOURCE_URL} by hand and save it as {path}."
+                ) from e
+        data = path.read_bytes()
+        if sha256_of(data) != SOURCE_SHA256:
+            raise ValueError(
+                f"cached names file {path} has SHA-256 {sha256_of(data)}, expected "
+                f"{SOURCE_SHA256}: delete it and run `make data` to download it again"
+            )
+        return read_names_file(path, skip_invalid=skip_invalid)
+    source = str(source)
+    if source.startswith(("http://", "https://")):
+        path = _cache_path_for(source)
+        if not path.exists():
+            fetch(source, path, sha256=None, size=None, timeout=timeout)
+        return read_names_file(path, skip_invalid=skip_invalid)
+    return read_names_file(source, skip_invalid=skip_invalid)
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def split_names(
+    names: list[str], val_fraction: float = 0.1, seed: int = 1234
+) -> tuple[list[str], list[str]]:
+    """Split names (not characters) into ``(train, val)``, the same way on every machine.
+
+    The names are sorted, shuffled with ``random.Random(seed)``, and the first
+    ``round(len(names) * val_fraction)`` (at least one) go to validation. A name is in
+    exactly one of the two lists.
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    unique = sorted(set(names))
+    if len(unique) < 2:
+        raise ValueError(f"need at least 2 distinct names to split, got {len(unique)}")
+    order = unique[:]
+    random.Random(seed).shuffle(order)
+    n_val = min(max(1, round(len(unique) * val_fraction)), len(unique) - 1)
+    return order[n_val:], order[:n_val]
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m attention_utils.data [--source PATH_OR_URL]``: fetch and report."""
+    parser = argparse.ArgumentParser(description="Fetch, verify and report on the names file.")
+    parser.add_argument("--source", help="a names file path or https address (default: the list)")
+    args = parser.parse_args(argv)
+    try:
+        names = load_names(args.source)
+    except (OSError, ValueError) as e:
+        parser.exit(1, f"error: {e}\n")
+    where = args.source or DATA_DIR / DEFAULT_FILE
+    print(f"names file: {where}")
+    if args.source is None:
+        data = (DATA_DIR / DEFAULT_FILE).read_bytes()
+        print(f"size: {len(data):,} bytes, SHA-256 {sha256_of(data)} (verified)")
+    lengths = [len(n) for n in names]
+    print(f"{len(names):,} names, {min(lengths)}-{max(lengths)} letters long")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

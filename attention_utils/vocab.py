@@ -1,0 +1,102 @@
+"""Text becomes integers: the character table.
+
+    >>> table = CharTable.from_names(["abhishek", "aman"])
+    >>> table.encode(table.wrap("abhishek")).tolist()
+    [1, 2, 3, ...]
+
+Every name is wrapped as ``^name$``: ``^`` marks the start, ``$`` the end. Symbols are
+sorted, so ``$`` is 0 and ``^`` is 1, and the letters follow in alphabetical order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+
+START = "^"
+END = "$"
+
+
+class CharTable:
+    """A fixed mapping between symbols (``$``, ``^`` and letters) and integer ids."""
+
+    def __init__(self, symbols: Iterable[str]):
+        symbols = list(symbols)
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"symbols must be distinct, got {symbols}")
+        if any(len(s) != 1 for s in symbols):
+            raise ValueError(f"every symbol must be one character, got {symbols}")
+        self.symbols: list[str] = symbols
+        self.stoi: dict[str, int] = {s: i for i, s in enumerate(symbols)}
+        self.itos: dict[int, str] = dict(enumerate(symbols))
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> CharTable:
+        """The table of every character in ``names`` plus ``^`` and ``$``, sorted."""
+        chars = set().union(*map(set, names)) if names else set()
+        if START in chars or END in chars:
+            raise ValueError(f"names may not contain the tokens {START!r} or {END!r}")
+        return cls(sorted(chars | {START, END}))
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def __repr__(self) -> str:
+        return f"CharTable({''.join(self.symbols)!r}, size={len(self)})"
+
+    def describe(self) -> str:
+        """The vocabulary in short form, e.g. ``^$a-z``."""
+        letters = [s for s in self.symbols if s not in (START, END)]
+        if letters and "".join(letters) == "".join(
+            chr(c) for c in range(ord(letters[0]), ord(letters[-1]) + 1)
+        ):
+            body = f"{letters[0]}-{letters[-1]}" if len(letters) > 2 else "".join(letters)
+        else:
+            body = "".join(letters)
+        return f"{START}{END}{body}"
+
+    @staticmethod
+    def wrap(name: str) -> str:
+        """``name`` between the start and end tokens: ``abhishek`` -> ``^abhishek$``."""
+        if not name:
+            raise ValueError("cannot wrap an empty name")
+        return f"{START}{name}{END}"
+
+    def encode(self, text: str) -> torch.Tensor:
+        """``text`` -> LongTensor of ids, shape ``(len(text),)``. Does not add tokens.
+
+        An unknown character raises a KeyError naming it, the text and the vocabulary.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"encode takes a str, got {type(text).__name__}")
+        if not text:
+            raise ValueError("cannot encode an empty string")
+        ids = []
+        for ch in text:
+            if ch not in self.stoi:
+                raise KeyError(
+                    f"unknown character {ch!r} in {text!r}; vocabulary is {self.describe()}"
+                )
+            ids.append(self.stoi[ch])
+        return torch.tensor(ids, dtype=torch.long)
+
+    def decode(self, ids: torch.Tensor | np.ndarray | Sequence[int]) -> str:
+        """Ids (1-D tensor, array or list) -> string. Unknown ids raise a KeyError."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        elif isinstance(ids, np.ndarray):
+            ids = ids.tolist()
+        out = []
+        for i in ids:
+            if isinstance(i, list):
+                raise ValueError("decode takes a 1-D sequence of ids, got a nested one")
+            if int(i) not in self.itos:
+                raise KeyError(f"unknown id {i}; ids run from 0 to {len(self) - 1}")
+            out.append(self.itos[int(i)])
+        return "".join(out)
+
+    def one_hot(self, text: str) -> torch.Tensor:
+        """``text`` -> float one-hot matrix, shape ``(len(text), len(self))``."""
+        return torch.nn.functional.one_hot(self.encode(text), len(self)).float()
