@@ -216,11 +216,13 @@ class MultiHeadAttention(nn.Module):
         if mha.in_proj_weight is None:
             raise ValueError("only nn.MultiheadAttention with a packed in_proj_weight is supported")
         w_q, w_k, w_v = mha.in_proj_weight.chunk(3)
-        for proj, w in zip((self.q_proj, self.k_proj, self.v_proj), (w_q, w_k, w_v)):
+        for proj, w in zip((self.q_proj, self.k_proj, self.v_proj), (w_q, w_k, w_v), strict=True):
             proj.weight.copy_(w)
         self.out_proj.weight.copy_(mha.out_proj.weight)
         if mha.in_proj_bias is not None and self.q_proj.bias is not None:
-            for proj, b in zip((self.q_proj, self.k_proj, self.v_proj), mha.in_proj_bias.chunk(3)):
+            for proj, b in zip(
+                (self.q_proj, self.k_proj, self.v_proj), mha.in_proj_bias.chunk(3), strict=True
+            ):
                 proj.bias.copy_(b)
             self.out_proj.bias.copy_(mha.out_proj.bias)
         return self
