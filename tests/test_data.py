@@ -1,0 +1,188 @@
+"""attention_utils.data: cleaning, loading, the download against a real local server, splitting."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from conftest import files_in
+
+from attention_utils import data
+from attention_utils.data import (
+    DownloadError,
+    SkippedLinesWarning,
+    clean_names,
+    load_names,
+    read_names_file,
+    split_names,
+)
+
+# --------------------------------------------------------------------------- the real file
+
+
+def test_real_file_has_the_documented_shape(names_bytes):
+    assert len(names_bytes) == data.SOURCE_SIZE
+    assert data.sha256_of(names_bytes) == data.SOURCE_SHA256
+    names = load_names()
+    lines = names_bytes.decode().splitlines()
+    assert len(names) == len(lines)  # no duplicates, no blank lines in the source
+    assert names == [line.strip().lower() for line in lines]
+    assert all(n.isalpha() and n.isascii() and n.islower() for n in names)
+
+
+def test_corrupt_cache_is_reported_not_used(data_dir, names_bytes):
+    (data_dir / data.DEFAULT_FILE).write_bytes(names_bytes + b"Extra\n")
+    with pytest.raises(ValueError, match="SHA-256.*delete it"):
+        load_names()
+
+
+# --------------------------------------------------------------------------- cleaning bad files
+
+
+def write(tmp_path, content: bytes, name="names.txt"):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def test_crlf_bom_blank_lines_case_and_duplicates(tmp_path):
+    path = write(tmp_path, "\ufeffAsha\r\n\r\n  RAVI \r\nasha\r\nMeera\r\n\r\n".encode())
+    assert read_names_file(path) == ["asha", "ravi", "meera"]
+
+
+def test_digit_is_an_error_naming_line_and_content(tmp_path):
+    path = write(tmp_path, b"Asha\nRavi\nR2d2\n")
+    with pytest.raises(ValueError, match=r"line 3: 'R2d2'.*'2'"):
+        read_names_file(path)
+
+
+def test_accented_letter_is_an_error(tmp_path):
+    path = write(tmp_path, "Asha\nJosé\n".encode())
+    with pytest.raises(ValueError, match=r"names.txt, line 2: 'José'.*'é'"):
+        read_names_file(path)
+
+
+def test_skip_invalid_drops_and_counts(tmp_path):
+    path = write(tmp_path, "Asha\nJosé\nR2d2\nRavi\n".encode())
+    with pytest.warns(SkippedLinesWarning, match=r"skipped 2 line\(s\).*line 2, 3"):
+        assert read_names_file(path, skip_invalid=True) == ["asha", "ravi"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", "\ufeff".encode()])
+def test_empty_file_is_an_error(tmp_path, content):
+    with pytest.raises(ValueError, match="no names found"):
+        read_names_file(write(tmp_path, content))
+
+
+def test_missing_file_and_non_utf8(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        load_names(tmp_path / "nope.txt")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_names_file(write(tmp_path, b"Asha\n\xff\xfe\n"))
+
+
+def test_clean_names_keeps_first_occurrence_order():
+    assert clean_names(["b", "A", "b", "a", "c"]) == ["b", "a", "c"]
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def test_download_verifies_and_caches(data_dir, http_server, monkeypatch, names_bytes):
+    monkeypatch.setattr(data, "SOURCE_URL", http_server("/names.txt"))
+    names = load_names()
+    assert len(names) == len(names_bytes.splitlines())
+    assert (data_dir / data.DEFAULT_FILE).read_bytes() == names_bytes
+    assert files_in(data_dir) == [data.DEFAULT_FILE]  # no temporary file left behind
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/wrong.txt", "SHA-256"),
+        ("/truncated.txt", "could not download|bytes, expected"),
+        ("/missing.txt", "HTTP 404"),
+    ],
+)
+def test_bad_download_leaves_nothing(data_dir, http_server, monkeypatch, path, message):
+    monkeypatch.setattr(data, "SOURCE_URL", http_server(path))
+    with pytest.raises(DownloadError, match=message) as info:
+        load_names()
+    assert "make data" in str(info.value)  # says how to get the file
+    assert files_in(data_dir) == []
+
+
+def test_server_down_says_how_to_get_the_file(data_dir, dead_url, monkeypatch):
+    monkeypatch.setattr(data, "SOURCE_URL", dead_url)
+    with pytest.raises(DownloadError) as info:
+        load_names(timeout=5)
+    text = str(info.value)
+    assert dead_url in text and str(data_dir / data.DEFAULT_FILE) in text
+    assert files_in(data_dir) == []
+
+
+def test_fetch_does_not_touch_an_existing_file_on_failure(tmp_path, http_server):
+    dest = write(tmp_path, b"Old\n", "kept.txt")
+    with pytest.raises(DownloadError):
+        data.fetch(http_server("/wrong.txt"), dest)
+    assert dest.read_bytes() == b"Old\n"
+    assert files_in(tmp_path) == ["kept.txt"]
+
+
+def test_teacher_address_is_cached_with_a_warning(data_dir, http_server):
+    url = http_server("/teacher.txt")
+    with pytest.warns(UserWarning, match="no known checksum"):
+        assert load_names(url) == ["meera", "arjun", "kavya"]
+    cached = files_in(data_dir)
+    assert len(cached) == 1 and cached[0].startswith("downloads/")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second load reads the cache: no download, no warning
+        assert load_names(url) == ["meera", "arjun", "kavya"]
+
+
+def test_teacher_file_with_a_bad_line_is_reported_or_skipped(data_dir, http_server):
+    url = http_server("/bad.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no known checksum
+        with pytest.raises(ValueError, match=r"line 2: 'R2d2'"):
+            load_names(url)
+        with pytest.warns(SkippedLinesWarning, match="skipped 1 line"):
+            assert load_names(url, skip_invalid=True) == ["asha"]
+
+
+def test_teacher_address_that_is_not_a_names_file_is_not_cached(data_dir, http_server):
+    with pytest.raises(DownloadError, match="not a names file.*nothing was written"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            load_names(http_server("/empty.txt"))
+    assert files_in(data_dir) == []
+
+
+def test_command_line_reports_the_file(capsys):
+    assert data.main([]) == 0
+    out = capsys.readouterr().out
+    assert "1,165 names" in out and data.SOURCE_SHA256 in out and "(verified)" in out
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def test_split_is_deterministic_disjoint_and_complete():
+    names = load_names()
+    train, val = split_names(names)
+    assert split_names(list(reversed(names))) == (train, val)  # input order does not matter
+    assert not set(train) & set(val)
+    assert sorted(train + val) == sorted(names)
+    assert len(val) == round(0.1 * len(names))
+    assert split_names(names, seed=1) != (train, val)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1.5])
+def test_split_rejects_bad_fractions(fraction):
+    with pytest.raises(ValueError, match="val_fraction"):
+        split_names(["a", "b", "c"], val_fraction=fraction)
+
+
+def test_split_needs_two_names():
+    with pytest.raises(ValueError, match="at least 2"):
+        split_names(["asha", "asha"])

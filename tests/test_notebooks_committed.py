@@ -1,0 +1,99 @@
+"""The committed notebooks as a reader sees them: executed in order, no errors, the series' shape.
+
+(`make test` also re-runs every notebook with nbval and compares the checked outputs.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_the_series_is_numbered_without_gaps():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers, "no notebooks found"
+    assert numbers == list(range(1, len(numbers) + 1)), [p.name for p in NOTEBOOKS]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    path = request.param
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return path, nb
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def test_executed_in_order_from_a_fresh_kernel(notebook):
+    path, nb = notebook
+    counts = [c.execution_count for c in code_cells(nb)]
+    assert None not in counts, f"{path.name}: cells never executed"
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: execution counts {counts}"
+
+
+def test_no_error_outputs_and_figures_are_stored(notebook):
+    path, nb = notebook
+    images = 0
+    for i, cell in enumerate(code_cells(nb)):
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", f"{path.name} cell {i}: {out.get('ename')}"
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Traceback" not in out.text, f"{path.name} cell {i}: traceback on stderr"
+            data = out.get("data", {})
+            images += "image/png" in data
+            assert not re.search(r"<(matplotlib|Figure|Axes).* at 0x", data.get("text/plain", "")), (
+                f"{path.name} cell {i} shows a stray object repr instead of a figure"
+            )
+    assert images >= 1, f"{path.name}: no figure is stored, a reader would see none"
+
+
+def test_shape_of_a_lesson(notebook):
+    path, nb = notebook
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert md and md[0].startswith(f"# {path.name[:2]}"), f"{path.name}: first cell is not the title"
+    text = "\n".join(md)
+    for heading in ("What you will learn", "Recap", "Exercises"):
+        assert heading in text, f"{path.name}: no '{heading}' section"
+    first_code = code_cells(nb)[0].source
+    assert "attention_utils" in first_code and "set_seed(" in first_code, (
+        f"{path.name}: the first code cell should import attention_utils and call set_seed"
+    )
+
+
+def test_exercises_have_solutions_and_checks(notebook):
+    path, nb = notebook
+    cells = nb.cells
+    solutions = [i for i, c in enumerate(cells) if "solution" in c.metadata.get("tags", [])]
+    assert 2 <= len(solutions) <= 4, f"{path.name}: {len(solutions)} solution cells"
+    for i in solutions:
+        assert cells[i].cell_type == "code"
+        later = "\n".join(c.source for c in cells[i + 1 : i + 3] if c.cell_type == "code")
+        assert re.search(r"\bnb\d\d\.check_\w+\(", later), (
+            f"{path.name}: solution cell {i} is not followed by a check"
+        )
+
+
+def test_slide_metadata(notebook):
+    path, nb = notebook
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
+    assert kinds[0] == "slide", f"{path.name}: the title cell should start a slide"
+    for c, kind in zip(nb.cells, kinds, strict=True):
+        if c.cell_type == "markdown" and c.source.startswith("## "):
+            assert kind in ("slide", "subslide"), f"{path.name}: section {c.source[:40]!r}"
+
+
+def test_notebooks_are_plain_json_with_stable_formatting():
+    for path in NOTEBOOKS:
+        raw = path.read_text(encoding="utf-8")
+        assert json.loads(raw)["nbformat"] == 4
+        assert raw.endswith("\n"), f"{path.name}: no final newline"
