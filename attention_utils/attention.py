@@ -33,9 +33,16 @@ from torch import nn
 
 def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask) -> None:
     """Raise a ValueError that names the shapes if q, k, v and mask do not fit together."""
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(
+                f"{name} must be a tensor of shape (..., T, d), got {type(t).__name__}"
+            )
     shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
     if q.dim() < 2 or k.dim() < 2 or v.dim() < 2:
         raise ValueError(f"q, k and v need shape (..., T, d); got {shapes}")
+    if 0 in (q.shape[-2], q.shape[-1], k.shape[-2], v.shape[-1]):
+        raise ValueError(f"q, k and v need at least one position and one feature; got {shapes}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k need the same last size d_k; got {shapes}")
     if k.shape[-2] != v.shape[-2]:
@@ -47,9 +54,12 @@ def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask) -> None:
             f"the leading (batch, head) sizes do not broadcast; got {shapes}"
         ) from None
     if mask is not None:
+        if not isinstance(mask, torch.Tensor):
+            raise ValueError(f"mask must be a boolean tensor, got {type(mask).__name__}")
         if mask.dtype != torch.bool:
             raise ValueError(f"mask must be boolean (True = may attend), got {mask.dtype}")
-        want = (*q.shape[:-1], k.shape[-2])
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        want = (*batch, q.shape[-2], k.shape[-2])
         try:
             torch.broadcast_shapes(mask.shape, want)
         except RuntimeError:
@@ -64,7 +74,10 @@ def _scale_factor(scale, d_k: int) -> float:
         return 1.0 / math.sqrt(d_k)
     if scale is False or scale is None:
         return 1.0
-    return float(scale)
+    try:
+        return float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be True, False or a number, got {scale!r}") from None
 
 
 def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -90,8 +103,11 @@ def attention_loops(q, k, v, mask=None, scale=True):
     through a softmax; ``out[i] = sum_j weights[i, j] * v_j``. Slow, and written to be read.
     """
     _check_qkv(q, k, v, mask)
-    batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     T_q, T_k, d_k, d_v = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
+    leading = [q.shape[:-2], k.shape[:-2], v.shape[:-2]]
+    if mask is not None:  # a mask may carry batch axes of its own, as in attention_matrix
+        leading.append(mask.shape[:-2])
+    batch = torch.broadcast_shapes(*leading)
     qb = q.expand(*batch, T_q, d_k).reshape(-1, T_q, d_k)
     kb = k.expand(*batch, T_k, d_k).reshape(-1, T_k, d_k)
     vb = v.expand(*batch, T_k, d_v).reshape(-1, T_k, d_v)
@@ -100,8 +116,8 @@ def attention_loops(q, k, v, mask=None, scale=True):
         mb = mask.expand(*batch, T_q, T_k).reshape(-1, T_q, T_k)
     factor = _scale_factor(scale, d_k)
     dtype = torch.result_type(q, v)
-    out = torch.zeros(qb.shape[0], T_q, d_v, dtype=dtype)
-    weights = torch.zeros(qb.shape[0], T_q, T_k, dtype=dtype)
+    out = torch.zeros(qb.shape[0], T_q, d_v, dtype=dtype, device=q.device)
+    weights = torch.zeros(qb.shape[0], T_q, T_k, dtype=dtype, device=q.device)
     for b in range(qb.shape[0]):
         for i in range(T_q):
             allowed = [j for j in range(T_k) if mb is None or bool(mb[b, i, j])]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import os
 import random
 import re
@@ -77,7 +78,12 @@ def _download(url: str, timeout: float) -> bytes:
             return response.read()
     except urllib.error.HTTPError as e:
         raise DownloadError(f"could not download {url}: HTTP {e.code} {e.reason}") from e
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except http.client.IncompleteRead as e:
+        raise DownloadError(
+            f"could not download {url}: the connection closed after {len(e.partial):,} bytes, "
+            f"{e.expected:,} more were expected"
+        ) from e
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
         reason = getattr(e, "reason", e)
         raise DownloadError(f"could not download {url}: {reason}") from e
 
