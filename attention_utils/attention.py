@@ -192,6 +192,8 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
+        if d_model < 1 or n_heads < 1:
+            raise ValueError(f"d_model and n_heads must be at least 1, got {d_model}, {n_heads}")
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
         self.d_model, self.n_heads, self.d_head = d_model, n_heads, d_model // n_heads
@@ -202,11 +204,15 @@ class MultiHeadAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, causal: bool = False):
-        """``x (B, T, d_model)``; ``mask`` boolean, broadcastable to ``(B, H, T, T)``, True =
-        may attend; ``causal=True`` adds the causal mask. Returns ``(out, weights)``."""
+        """``x (B, T, d_model)``; ``mask`` boolean, True = may attend: ``(T, T)``, one per name
+        ``(B, T, T)`` or ``(B, 1, T)`` (as :func:`padding_mask` makes; the same for every
+        head), or broadcastable to ``(B, H, T, T)``. ``causal=True`` adds the causal mask.
+        Returns ``(out, weights)``."""
         if x.dim() != 3 or x.shape[-1] != self.d_model:
             raise ValueError(f"x must be (B, T, d_model={self.d_model}), got {tuple(x.shape)}")
         T = x.shape[1]
+        if isinstance(mask, torch.Tensor) and mask.dim() == 3:
+            mask = mask[:, None]  # one mask per name -> (B, 1, T_q, T_k), shared by the heads
         if causal:
             cm = causal_mask(T, device=x.device)
             mask = cm if mask is None else mask & cm
@@ -231,11 +237,16 @@ class MultiHeadAttention(nn.Module):
             )
         if mha.in_proj_weight is None:
             raise ValueError("only nn.MultiheadAttention with a packed in_proj_weight is supported")
+        if mha.bias_k is not None or mha.add_zero_attn:
+            raise ValueError("add_bias_kv and add_zero_attn are not supported")
+        theirs, ours = mha.in_proj_bias is not None, self.q_proj.bias is not None
+        if theirs != ours:
+            raise ValueError(f"bias differs: theirs bias={theirs}, ours bias={ours}")
         w_q, w_k, w_v = mha.in_proj_weight.chunk(3)
         for proj, w in zip((self.q_proj, self.k_proj, self.v_proj), (w_q, w_k, w_v), strict=True):
             proj.weight.copy_(w)
         self.out_proj.weight.copy_(mha.out_proj.weight)
-        if mha.in_proj_bias is not None and self.q_proj.bias is not None:
+        if ours:
             for proj, b in zip(
                 (self.q_proj, self.k_proj, self.v_proj), mha.in_proj_bias.chunk(3), strict=True
             ):
