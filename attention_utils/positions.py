@@ -1,24 +1,55 @@
 """Positional information: learned position embeddings and fixed sinusoidal encodings.
 
 Attention by itself cannot tell ``abhishek`` from a shuffle of it (notebook 06). Adding a
-vector that depends on the position to each character's embedding fixes that.
+vector that depends on the position to each character's embedding fixes that:
+
+- :class:`LearnedPositions`: a trainable table, one row per position up to ``max_len``;
+- :func:`sinusoidal_positions` / :class:`SinusoidalPositions`: the fixed sine and cosine
+  waves of "Attention Is All You Need", nothing to train.
+
+Both modules map ``x (..., T, d_model)`` to ``x + P[:T]``.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 
 import torch
 from torch import nn
 
 
+def _size(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int of at least ``minimum``; a ValueError naming it otherwise."""
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n}")
+    return n
+
+
+def _check_x(x, d_model: int, max_len: int) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a tensor (..., T, d_model), got {type(x).__name__}")
+    if x.dim() < 2 or x.shape[-1] != d_model:
+        raise ValueError(f"x must be (..., T, d_model={d_model}), got {tuple(x.shape)}")
+    if x.shape[-2] > max_len:
+        raise ValueError(f"sequence of length {x.shape[-2]} is longer than max_len={max_len}")
+
+
 def sinusoidal_positions(T: int, d_model: int) -> torch.Tensor:
     """The fixed encodings of "Attention Is All You Need": ``(T, d_model)``.
 
-    ``P[t, 2i] = sin(t / 10000^(2i/d_model))``, ``P[t, 2i+1] = cos(...)``.
+    ``P[t, 2i] = sin(t / 10000^(2i/d_model))``, ``P[t, 2i+1] = cos(...)``: pair ``i`` is a
+    wave of wavelength ``2 pi 10000^(2i/d_model)``, from ``2 pi`` (column 0) up towards
+    ``2 pi 10000``. Every row has norm ``sqrt(d_model / 2)``, and ``P[t] . P[t + k]`` depends
+    only on the distance ``k``.
     """
-    if T < 1 or d_model < 2 or d_model % 2:
-        raise ValueError(f"need T >= 1 and an even d_model >= 2, got T={T}, d_model={d_model}")
+    T, d_model = _size(T, "T"), _size(d_model, "d_model", 2)
+    if d_model % 2:
+        raise ValueError(f"d_model must be even (sine and cosine pairs), got {d_model}")
     position = torch.arange(T, dtype=torch.float32)[:, None]
     freq = torch.exp(
         torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model)
@@ -30,15 +61,36 @@ def sinusoidal_positions(T: int, d_model: int) -> torch.Tensor:
 
 
 class LearnedPositions(nn.Module):
-    """A learned vector per position: ``x (B, T, d_model)`` -> ``x + P[:T]``, up to ``max_len``."""
+    """A learned vector per position: ``x (..., T, d_model)`` -> ``x + P[:T]``, ``T <= max_len``.
+
+    ``self.table.weight`` is the ``(max_len, d_model)`` table, initialised like any
+    ``nn.Embedding`` (standard normal) and trained with the rest of a model.
+    """
 
     def __init__(self, max_len: int, d_model: int):
         super().__init__()
-        self.max_len = max_len
-        self.table = nn.Embedding(max_len, d_model)
+        self.max_len = _size(max_len, "max_len")
+        self.d_model = _size(d_model, "d_model")
+        self.table = nn.Embedding(self.max_len, self.d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T = x.shape[-2]
-        if T > self.max_len:
-            raise ValueError(f"sequence of length {T} is longer than max_len={self.max_len}")
-        return x + self.table(torch.arange(T, device=x.device))
+        _check_x(x, self.d_model, self.max_len)
+        return x + self.table(torch.arange(x.shape[-2], device=x.device))
+
+
+class SinusoidalPositions(nn.Module):
+    """Fixed sinusoidal encodings as a module: ``x (..., T, d_model)`` -> ``x + P[:T]``.
+
+    ``P`` is :func:`sinusoidal_positions` ``(max_len, d_model)``, stored as a buffer (it
+    moves with the module, is saved in its state, and is never trained).
+    """
+
+    def __init__(self, max_len: int, d_model: int):
+        super().__init__()
+        self.max_len = _size(max_len, "max_len")
+        self.d_model = _size(d_model, "d_model")
+        self.register_buffer("table", sinusoidal_positions(self.max_len, self.d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_x(x, self.d_model, self.max_len)
+        return x + self.table[: x.shape[-2]].to(x.dtype)
