@@ -15,9 +15,9 @@ on rows, keys on columns.
 Scaling: by default scores are divided by ``sqrt(d_k)``, so the defaults match PyTorch's
 function. ``scale=False`` gives the unscaled form, and a number multiplies the scores by it.
 
-A query whose every key is masked has nothing to attend to. PyTorch returns NaN there; these
-functions return a row of zero weights and a zero output instead, so that one padded
-position cannot spread NaN through a batch.
+A query whose every key is masked has nothing to attend to. Older PyTorch versions return
+NaN there; these functions always return a row of zero weights and a zero output (as the
+pinned PyTorch does), so that one padded position cannot spread NaN through a batch.
 """
 
 from __future__ import annotations

@@ -174,10 +174,9 @@ def test_fully_masked_row_gives_zero_weights_and_output_without_nan(fn):
     out_rest, weights_rest = fn(q[keep], k, v, mask[keep])
     torch.testing.assert_close(out[keep], out_rest, **TIGHT)
     torch.testing.assert_close(weights[keep], weights_rest, **TIGHT)
-    # PyTorch's own function gives NaN there: that is the documented difference
+    # older PyTorch versions give NaN on that row, newer ones zeros: ours agrees with both
     ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    assert torch.isnan(ref[2]).all()
-    torch.testing.assert_close(out[keep], ref[keep], **TIGHT)
+    torch.testing.assert_close(out, torch.nan_to_num(ref, nan=0.0), **TIGHT)
 
 
 def test_fully_masked_row_has_finite_gradients():
