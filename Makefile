@@ -50,6 +50,19 @@ notebooks: $(STAMP) $(NAMES) ## re-execute every notebook in place, in order, ea
 	    || exit 1; \
 	done
 
+.PHONY: student slides
+SLIDE_ASSETS := slides/node_modules/.installed
+
+student: $(STAMP) ## student copies in build/student/ (solutions stubbed, outputs cleared, README)
+	$(PY) -m attention_utils.classroom student --out build/student $(NOTEBOOKS)
+
+$(SLIDE_ASSETS): slides/package.json slides/package-lock.json
+	cd slides && npm ci --no-audit --no-fund
+	@touch $(SLIDE_ASSETS)
+
+slides: $(STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/ (one per notebook)
+	$(PY) -m attention_utils.classroom slides --out build/slides $(NOTEBOOKS)
+
 clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data
 	rm -rf build .pytest_cache .hypothesis .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
