@@ -1,0 +1,139 @@
+"""Checks for the exercises of notebook 06 (positions and masks).
+
+1. :func:`check_causal_mask`: write ``causal(T)``, the ``(T, T)`` boolean mask, True = may attend;
+2. :func:`check_masked_weights`: turn a matrix of scores into causal attention weights;
+3. :func:`check_sinusoidal`: write the sinusoidal encodings ``(T, d_model)`` from the formula.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from attention_utils.attention import _masked_softmax, causal_mask
+from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.positions import sinusoidal_positions
+
+
+def _call(fn, what: str, *args):
+    """``fn(*args)``, or a failing Result that says what went wrong."""
+    if not callable(fn):
+        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
+    except Exception as e:  # a student's bug: report it, don't crash the notebook
+        return Result.fail(f"{what}{args!r} raised {type(e).__name__}: {e}")
+
+
+def check_causal_mask(fn) -> Result:
+    """Exercise 1: ``fn(T)`` returns the causal mask, ``(T, T)`` boolean, True = may attend."""
+    for T in (5, 1, 2, 10):
+        got = _call(fn, "causal", T)
+        if isinstance(got, Result):
+            return got
+        if not isinstance(got, torch.Tensor):
+            return Result.fail(f"causal({T}) should return a tensor, got {type(got).__name__}.")
+        want = causal_mask(T)
+        if got.shape != want.shape:
+            return Result.fail(
+                f"causal({T}) has shape {tuple(got.shape)}; it should be (T, T) = ({T}, {T}): "
+                "one row per query, one column per key."
+            )
+        if got.dtype != torch.bool:
+            return Result.fail(
+                f"causal({T}) has dtype {got.dtype}: make it boolean (True = may attend), "
+                "e.g. with `.bool()` or by building it from torch.ones(..., dtype=torch.bool)."
+            )
+        if torch.equal(got, want):
+            continue
+        if torch.equal(got, ~want):
+            return Result.fail(
+                f"causal({T}) has True and False swapped: in this series True means 'may "
+                "attend' (PyTorch's nn.MultiheadAttention uses the opposite convention)."
+            )
+        if torch.equal(got, want.T):
+            return Result.fail(
+                f"causal({T}) is transposed: it lets the first position see every later one. "
+                "Rows are queries: row i may see the keys j <= i."
+            )
+        if torch.equal(got, want.tril(-1)):
+            return Result.fail(
+                f"causal({T}) leaves the diagonal False: a position may attend to itself."
+            )
+        if got.all():
+            return Result.fail(f"causal({T}) is all True: that lets every position see the future.")
+        wrong = int((got != want).sum())
+        return Result.fail(
+            f"causal({T}) has the right shape and type, but {wrong} of its {T * T} entries are "
+            "wrong: row i should be True exactly in the columns j <= i."
+        )
+    return Result.ok("lower-triangular, diagonal included, for every size tried.")
+
+
+def check_masked_weights(weights, scores: torch.Tensor) -> Result:
+    """Exercise 2: ``weights (T, T)``, the causal attention weights of ``scores (T, T)``."""
+    scores = scores.detach()
+    T = scores.shape[-1]
+    allowed = causal_mask(T)
+    want = _masked_softmax(scores, allowed)
+    if isinstance(weights, torch.Tensor) and weights.shape == want.shape:
+        got = weights.detach().to(want.dtype)
+        if got.isnan().any():
+            return Result.fail(
+                "your weights contain NaN: a row whose scores are all -inf has nothing to attend "
+                "to. Did you fill the allowed entries instead of the forbidden ones (~mask)?"
+            )
+        zeroed_after = torch.softmax(scores, -1) * allowed
+        if torch.allclose(got, zeroed_after, atol=1e-5):
+            return Result.fail(
+                "you zeroed the future after the softmax, so the rows no longer sum to 1: "
+                "mask the scores (with -inf) before the softmax."
+            )
+        if torch.allclose(got, torch.softmax(scores, -1), atol=1e-5):
+            return Result.fail(
+                "these are the weights without the mask: every position still sees the future."
+            )
+    return compare_tensor(
+        weights,
+        want,
+        "your weights",
+        rows_sum_to_one=True,
+        mask=allowed,
+        success="each row spreads its attention over the past and the present only.",
+    )
+
+
+def check_sinusoidal(fn) -> Result:
+    """Exercise 3: ``fn(T, d_model)`` returns the sinusoidal encodings ``(T, d_model)``."""
+    for T, d_model in ((10, 8), (4, 2), (30, 16)):
+        got = _call(fn, "sinusoidal", T, d_model)
+        if isinstance(got, Result):
+            return got
+        want = sinusoidal_positions(T, d_model).double()
+        what = f"sinusoidal({T}, {d_model})"
+        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+            g = got.detach().double()
+            if torch.allclose(g, want, atol=1e-4):
+                continue
+            half = torch.cat([want[:, 0::2], want[:, 1::2]], dim=1)
+            if torch.allclose(g[:, 0::2], want[:, 1::2], atol=1e-4) and torch.allclose(
+                g[:, 1::2], want[:, 0::2], atol=1e-4
+            ):
+                return Result.fail(f"{what}: sin and cos are swapped: even columns hold the sines.")
+            if torch.allclose(g, half, atol=1e-4):
+                return Result.fail(
+                    f"{what} puts all the sines first and all the cosines after; here they "
+                    "alternate: column 2i is a sine, column 2i+1 the cosine of the same angle."
+                )
+            if torch.allclose(g[:, :2], want[:, :2], atol=1e-4):
+                return Result.fail(
+                    f"{what}: the first pair of columns is right but later ones are not: check "
+                    "the frequency of pair i, 1 / 10000^(2i / d_model)."
+                )
+        result = compare_tensor(got, want, what, success="")
+        if not result:
+            if "transposed" in result.message:
+                return Result.fail(f"{what} is transposed: one row per position, please.")
+            return result
+    return Result.ok("sines and cosines at every frequency, for every size tried.")

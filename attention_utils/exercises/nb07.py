@@ -1,0 +1,156 @@
+"""Checks for the exercises of notebook 07 (multi-head attention).
+
+1. :func:`check_head_shapes`: predict the shapes of the split queries and of the weights;
+2. :func:`check_split_heads`: split ``(B, T, d_model)`` into heads with ``einops.rearrange``;
+3. :func:`check_param_count`: the number of parameters of a multi-head attention layer.
+
+Exercise 1 is about the layer of the notebook's task: ``x`` of shape ``(B, T, d_model) =
+(3, 12, 16)`` through :class:`~attention_utils.attention.MultiHeadAttention` with 4 heads.
+"""
+
+from __future__ import annotations
+
+import einops
+import torch
+
+from attention_utils.attention import MultiHeadAttention
+from attention_utils.exercises._core import Result, compare_tensor
+
+#: Exercise 1's sizes.
+B, T, D_MODEL, N_HEADS = 3, 12, 16, 4
+
+
+def _shape(answer, what: str):
+    if answer is None or answer is Ellipsis:
+        return Result.fail(f"{what} is still empty: replace `...` with your answer.")
+    if isinstance(answer, torch.Size):
+        answer = tuple(answer)
+    if not isinstance(answer, (tuple, list)) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in answer
+    ):
+        return Result.fail(f"{what} should be a tuple of whole numbers, like (2, 5).")
+    return tuple(answer)
+
+
+def check_head_shapes(q_heads_shape, weights_shape) -> Result:
+    """Exercise 1: shapes of ``q`` after the split and of the weights, for ``(3, 12, 16)``, 4 heads."""
+    d_head = D_MODEL // N_HEADS
+    q_shape = _shape(q_heads_shape, "q_heads_shape")
+    if isinstance(q_shape, Result):
+        return q_shape
+    w_shape = _shape(weights_shape, "weights_shape")
+    if isinstance(w_shape, Result):
+        return w_shape
+    if q_shape != (B, N_HEADS, T, d_head):
+        if len(q_shape) != 4:
+            return Result.fail(
+                f"q_heads_shape {q_shape} has {len(q_shape)} axes; after the split there are "
+                "four: batch, head, time, feature."
+            )
+        if q_shape == (B, T, N_HEADS, d_head):
+            return Result.fail(
+                "q_heads_shape: the head axis comes before the time axis ('b t (h d) -> b h t d'), "
+                "so that each head is a batch of ordinary (T, d_head) attention."
+            )
+        if q_shape[-1] == D_MODEL:
+            return Result.fail(
+                "q_heads_shape: a head does not see all d_model features; the features are "
+                "shared out between the heads."
+            )
+        return Result.fail(f"q_heads_shape {q_shape} is not right: which axis is which?")
+    if w_shape != (B, N_HEADS, T, T):
+        if w_shape == (B, T, T):
+            return Result.fail("weights_shape: every head has its own attention map.")
+        if w_shape[-1] == d_head or w_shape[-1] == D_MODEL:
+            return Result.fail(
+                "weights_shape: the weights compare positions with positions; the features are "
+                "summed over in q k^T."
+            )
+        return Result.fail(f"weights_shape {w_shape} is not right: one (T, T) map per what?")
+    return Result.ok(f"q is split into {N_HEADS} heads of {d_head} features, one map per head.")
+
+
+def check_split_heads(fn) -> Result:
+    """Exercise 2: ``fn(x, n_heads)``: ``(B, T, d_model)`` -> ``(B, n_heads, T, d_model // n_heads)``."""
+    if not callable(fn):
+        return Result.fail(f"split_heads should be a function, got {type(fn).__name__}.")
+    g = torch.Generator().manual_seed(7)
+    for shape, h in (((2, 5, 8), 2), ((1, 10, 8), 4), ((3, 4, 6), 3), ((1, 3, 4), 1)):
+        x = torch.randn(*shape, generator=g)
+        what = f"split_heads(<x {shape}>, {h})"
+        try:
+            got = fn(x, h)
+        except NotImplementedError:
+            return Result.fail("split_heads is not written yet (it raises NotImplementedError).")
+        except Exception as e:
+            return Result.fail(f"{what} raised {type(e).__name__}: {e}")
+        want = einops.rearrange(x, "b t (h d) -> b h t d", h=h)
+        if not isinstance(got, torch.Tensor):
+            return Result.fail(f"{what} should return a tensor, got {type(got).__name__}.")
+        Bx, Tx, d = shape
+        if got.shape == (Bx, Tx, h, d // h) and h > 1:
+            return Result.fail(
+                f"{what} has shape {tuple(got.shape)}: move the head axis before the time axis."
+            )
+        if got.shape == (Bx, h, d // h, Tx) and torch.allclose(got.transpose(-2, -1), want):
+            return Result.fail(
+                f"{what} has shape {tuple(got.shape)}: the last two axes are transposed; "
+                "time comes before the features of a head."
+            )
+        if got.shape == want.shape and h > 1:
+            interleaved = einops.rearrange(x, "b t (d h) -> b h t d", h=h)
+            if torch.allclose(got, interleaved):
+                return Result.fail(
+                    f"{what} deals the features out in turn (pattern '(d h)'); each head takes "
+                    "a block of consecutive features: '(h d)'."
+                )
+            if torch.allclose(got, x.reshape(want.shape)):
+                return Result.fail(
+                    f"{what} reshapes without moving any axis, which mixes positions and heads: "
+                    "split the last axis, then bring the head axis forward."
+                )
+        result = compare_tensor(got, want, what, success="")
+        if not result:
+            return result
+    return Result.ok("each head gets its own block of features, for every shape tried.")
+
+
+def check_param_count(fn) -> Result:
+    """Exercise 3: ``fn(d_model, n_heads)``, the parameters of ``MultiHeadAttention(d_model, n_heads)``."""
+    if not callable(fn):
+        return Result.fail(f"n_params should be a function, got {type(fn).__name__}.")
+    for d_model, h in ((8, 1), (8, 2), (8, 4), (12, 3), (64, 8)):
+        want = sum(p.numel() for p in MultiHeadAttention(d_model, h).parameters())
+        try:
+            got = fn(d_model, h)
+        except NotImplementedError:
+            return Result.fail("n_params is not written yet (it raises NotImplementedError).")
+        except Exception as e:
+            return Result.fail(f"n_params({d_model}, {h}) raised {type(e).__name__}: {e}")
+        if isinstance(got, float) and got.is_integer():
+            got = int(got)
+        if not isinstance(got, int) or isinstance(got, bool):
+            return Result.fail(f"n_params should return a whole number, got {got!r}.")
+        if got == want:
+            continue
+        d2 = d_model * d_model
+        hint = {
+            4 * d2: "the four projections have biases too.",
+            3 * d2 + 3 * d_model: "there are four projections: q, k, v and the output.",
+            3 * d2: "there are four projections (q, k, v, output), and they have biases.",
+            (4 * d2 + 4 * d_model)
+            * h: "the heads share the projections; they are not copied per head.",
+            4 * d2 // h
+            + 4
+            * d_model: "each head uses a slice of the full projections; they are not smaller matrices.",
+            4 * d2 // h
+            + 4
+            * d_model
+            // h: "each head uses a slice of the full projections; they are not smaller matrices.",
+        }.get(got)
+        if hint is None:
+            hint = f"that is too {'high' if got > want else 'low'}."
+        return Result.fail(f"n_params({d_model}, {h}) = {got}: {hint}")
+    return Result.ok(
+        "four d_model x d_model projections with biases, whatever the number of heads."
+    )
