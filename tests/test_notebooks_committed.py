@@ -51,16 +51,18 @@ def test_no_error_outputs_and_figures_are_stored(notebook):
                 assert "Traceback" not in out.text, f"{path.name} cell {i}: traceback on stderr"
             data = out.get("data", {})
             images += "image/png" in data
-            assert not re.search(r"<(matplotlib|Figure|Axes).* at 0x", data.get("text/plain", "")), (
-                f"{path.name} cell {i} shows a stray object repr instead of a figure"
-            )
+            assert not re.search(
+                r"<(matplotlib|Figure|Axes).* at 0x", data.get("text/plain", "")
+            ), f"{path.name} cell {i} shows a stray object repr instead of a figure"
     assert images >= 1, f"{path.name}: no figure is stored, a reader would see none"
 
 
 def test_shape_of_a_lesson(notebook):
     path, nb = notebook
     md = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    assert md and md[0].startswith(f"# {path.name[:2]}"), f"{path.name}: first cell is not the title"
+    assert md and md[0].startswith(f"# {path.name[:2]}"), (
+        f"{path.name}: first cell is not the title"
+    )
     text = "\n".join(md)
     for heading in ("What you will learn", "Recap", "Exercises"):
         assert heading in text, f"{path.name}: no '{heading}' section"

@@ -1,0 +1,52 @@
+"""Checks for the exercises of notebook 03 (embeddings)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.vocab import CharTable
+
+
+def check_lookup(answer, embedding: nn.Embedding, table: CharTable, text: str = "^om$") -> Result:
+    """Exercise 1: the embeddings of ``text`` taken from the weight matrix by hand."""
+    want = embedding(table.encode(text)).detach()
+    got = answer.detach() if isinstance(answer, torch.Tensor) else answer
+    if isinstance(got, torch.Tensor) and got.shape == (len(text), len(table)):
+        return Result.fail(
+            "that is the one-hot matrix: multiply it by the weight matrix to pick the rows."
+        )
+    return compare_tensor(got, want, "your embeddings", success="those are the rows of W.")
+
+
+def check_parameter_count(answer, embedding: nn.Embedding) -> Result:
+    """Exercise 2: how many numbers does the embedding table learn?"""
+    want = sum(p.numel() for p in embedding.parameters())
+    if not isinstance(answer, int) or isinstance(answer, bool):
+        return Result.fail(f"the answer should be a whole number, got {type(answer).__name__}.")
+    if answer == want:
+        return Result.ok(f"{want} numbers: one row of {embedding.embedding_dim} per symbol.")
+    if answer in (embedding.num_embeddings, embedding.embedding_dim):
+        return Result.fail("that is one side of the table: how many numbers are in all of it?")
+    if answer == embedding.num_embeddings + embedding.embedding_dim:
+        return Result.fail("the two sizes should be multiplied, not added.")
+    return Result.fail(f"{answer} is too {'high' if answer > want else 'low'}.")
+
+
+def check_rows_with_gradient(answer, table: CharTable, name: str = "ravi") -> Result:
+    """Exercise 3: the ids of the rows of W that get a gradient when ``^name$`` is embedded."""
+    if answer is None or answer is Ellipsis:
+        return Result.fail("the answer is still empty: replace `...` with your code.")
+    try:
+        got = {int(i) for i in answer}
+    except (TypeError, ValueError):
+        return Result.fail("the answer should be a set (or list) of integer ids.")
+    want = set(table.encode(table.wrap(name)).tolist())
+    if got == want:
+        return Result.ok(f"only those {len(want)} rows of W change when this name is learned.")
+    if got == set(table.encode(name).tolist()):
+        return Result.fail("the ^ and $ tokens are looked up too: their rows get a gradient.")
+    if len(got) > len(want):
+        return Result.fail("too many rows: a symbol that is not in the name is not looked up.")
+    return Result.fail("not those rows: which symbols does the wrapped name contain?")
