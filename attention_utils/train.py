@@ -1,0 +1,387 @@
+"""Training, evaluation and sampling for the models of :mod:`attention_utils.models`.
+
+    >>> trained = load_or_train_default()        # the standard model of notebooks 08 and 09
+    >>> model, table = trained.model, trained.table
+
+- :func:`fit_ngram`: a count baseline with its smoothing chosen on the validation names;
+- :func:`train_model`: AdamW on random batches of names, a tqdm progress bar, train and
+  validation loss curves, and the weights with the best validation loss kept at the end;
+- :func:`evaluate`: held-out negative log-likelihood in nats per character (end token
+  counted once per name, padding ignored);
+- :func:`sample` and :func:`mark_new`: names drawn with a temperature, marked new or seen;
+- :func:`load_or_train_default`: the standard trained model, from a cache or trained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+from tqdm.auto import tqdm
+
+from attention_utils import data
+from attention_utils.models import (
+    IGNORE_INDEX,
+    CausalTransformer,
+    ModelConfig,
+    NGramModel,
+    encode_batch,
+)
+from attention_utils.seed import set_seed
+from attention_utils.vocab import END, START, CharTable
+
+# --------------------------------------------------------------------------- devices
+
+
+def default_device() -> torch.device:
+    """CUDA if there is a GPU, else Apple's MPS if there is one, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _device(device) -> torch.device:
+    if device is None or device == "auto":
+        return default_device()
+    try:
+        return torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(
+            f"unknown device {device!r}; expected 'cpu', 'cuda', 'mps' or 'auto'"
+        ) from e
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@torch.no_grad()
+def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 512) -> float:
+    """Mean negative log-likelihood of ``names``, in nats per character.
+
+    Every letter and the end token ``$`` of every name count once; the mean is over all
+    those characters together (a long name weighs more than a short one). Runs the model
+    in eval mode and restores its mode.
+    """
+    if len(names) == 0:
+        raise ValueError("evaluate needs at least one name, got an empty list")
+    was_training = model.training
+    model.eval()
+    device = next(iter(model.buffers()), next(iter(model.parameters()), None))
+    device = device.device if device is not None else torch.device("cpu")
+    total, count = 0.0, 0
+    try:
+        for i in range(0, len(names), batch_size):
+            idx, targets = encode_batch(names[i : i + batch_size], table, device)
+            logits, _ = model(idx)
+            nll = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).double(),
+                targets.reshape(-1),
+                ignore_index=IGNORE_INDEX,
+                reduction="sum",
+            )
+            total += float(nll)
+            count += int((targets != IGNORE_INDEX).sum())
+    finally:
+        model.train(was_training)
+    return total / count
+
+
+# --------------------------------------------------------------------------- count baselines
+
+#: Smoothing strengths tried by :func:`fit_ngram`.
+ALPHAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
+
+def fit_ngram(
+    n: int, train: Sequence[str], val: Sequence[str], table: CharTable, alphas=ALPHAS
+) -> NGramModel:
+    """Count ``n``-grams on ``train`` and pick the add-alpha smoothing best on ``val``.
+
+    The chosen value is in ``model.alpha``; the validation NLL of each value tried is in
+    ``model.alpha_scores`` (a dict alpha -> nats per character).
+    """
+    if not alphas:
+        raise ValueError("alphas must list at least one smoothing value")
+    model = NGramModel(n, table).fit(train)
+    scores = {}
+    for alpha in alphas:
+        model.alpha = float(alpha)
+        scores[float(alpha)] = evaluate(model, val, table)
+    model.alpha = min(scores, key=scores.get)
+    model.alpha_scores = scores
+    return model
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclass
+class TrainConfig:
+    """How :func:`train_model` trains. Plain types only, so it can be saved and loaded."""
+
+    steps: int = 1500
+    batch_size: int = 32
+    lr: float = 3e-3
+    min_lr: float = 3e-4  # cosine decay from lr to min_lr after a short warm-up
+    warmup: int = 50
+    weight_decay: float = 0.1
+    eval_every: int = 50
+    seed: int = 0
+    device: str = "cpu"  # "cpu", "cuda", "mps" or "auto" (the best one present)
+    threads: int = 1  # CPU threads while training (a model this small is fastest on one); 0 = as is
+    train_eval_names: int = 256  # the train curve is measured on this many fixed training names
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "eval_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0 or self.min_lr < 0:
+            raise ValueError(
+                f"learning rates must be positive, got lr={self.lr}, min_lr={self.min_lr}"
+            )
+
+
+@dataclass
+class History:
+    """Loss curves of a training run: at each evaluation ``step``, the NLL on both splits."""
+
+    steps: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_step: int = 0
+    best_val: float = float("inf")
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def train_model(
+    model: torch.nn.Module,
+    train: Sequence[str],
+    val: Sequence[str],
+    table: CharTable,
+    config: TrainConfig | None = None,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` in place on ``train`` and keep the weights best on ``val``.
+
+    Each step draws ``batch_size`` names at random (a generator seeded by ``config.seed``),
+    so two runs with the same config give the same model. Every ``eval_every`` steps (and at
+    the end) the NLL of all validation names, and of a fixed sample of ``train_eval_names``
+    training names, is recorded in the returned :class:`History` (in eval mode: no dropout).
+    At the end the model holds the weights of the best validation NLL and is in eval mode.
+    """
+    cfg = config or TrainConfig()
+    if len(train) == 0 or len(val) == 0:
+        raise ValueError(f"need training and validation names, got {len(train)} and {len(val)}")
+    device = _device(cfg.device)
+    set_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99))
+    idx_all, targets_all = encode_batch(list(train), table, device)
+    # The train curve uses a fixed sample: evaluating every training name each time would cost
+    # more than the training steps in between.
+    order = torch.randperm(len(train), generator=gen)[: cfg.train_eval_names].tolist()
+    probe = [train[i] for i in order]
+    history = History()
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    threads = torch.get_num_threads()
+    if cfg.threads and device.type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    start = time.perf_counter()
+    try:
+        with tqdm(total=cfg.steps, desc="training", disable=not progress) as bar:
+            model.train()
+            for step in range(cfg.steps):
+                rows = torch.randint(len(train), (cfg.batch_size,), generator=gen).to(device)
+                idx, targets = idx_all[rows], targets_all[rows]
+                width = int((targets != IGNORE_INDEX).sum(1).max())  # crop the shared padding
+                for group in opt.param_groups:
+                    group["lr"] = _lr_at(step, cfg)
+                _, loss = model(idx[:, :width], targets[:, :width])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                opt.step()
+                bar.update(1)
+                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                    tr, va = evaluate(model, probe, table), evaluate(model, val, table)
+                    history.steps.append(step + 1)
+                    history.train_loss.append(tr)
+                    history.val_loss.append(va)
+                    if va < history.best_val:
+                        history.best_val, history.best_step = va, step + 1
+                        for k, v in model.state_dict().items():
+                            best_state[k].copy_(v)
+                    bar.set_postfix(train=f"{tr:.3f}", val=f"{va:.3f}")
+    finally:
+        torch.set_num_threads(threads)
+    model.load_state_dict(best_state)
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+@torch.no_grad()
+def sample(
+    model,
+    table: CharTable,
+    n: int = 20,
+    temperature: float = 1.0,
+    seed: int | None = 0,
+    max_len: int | None = None,
+) -> list[str]:
+    """Draw ``n`` names, one character at a time, from ``softmax(logits / temperature)``.
+
+    Each name starts from ``^`` and ends at ``$`` (or after ``max_len`` letters, by default
+    the model's ``block_size - 1``, or 20). A lower temperature picks likely letters more
+    often; a higher one flattens the choice. The same ``seed`` gives the same names.
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    config = getattr(model, "config", None)
+    if max_len is None:
+        max_len = config.block_size - 1 if config is not None else 20
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    was_training = model.training
+    model.eval()
+    try:
+        idx = torch.full((n, 1), table.stoi[START], dtype=torch.long)
+        done = torch.zeros(n, dtype=torch.bool)
+        end = table.stoi[END]
+        device = next(iter(model.parameters()), torch.zeros(0)).device
+        for _ in range(max_len):
+            logits, _ = model(idx.to(device))
+            probs = torch.softmax(logits[:, -1].double().cpu() / temperature, dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
+            nxt[done] = end
+            idx = torch.cat([idx, nxt[:, None]], dim=1)
+            done |= nxt == end
+            if done.all():
+                break
+    finally:
+        model.train(was_training)
+    names = []
+    for row in idx[:, 1:].tolist():
+        text = table.decode(row)
+        names.append(text.split(END, 1)[0])
+    return names
+
+
+def mark_new(samples: Sequence[str], train: Sequence[str]) -> list[tuple[str, bool]]:
+    """``[(name, is_new)]``: ``is_new`` is True for a name not in the training names."""
+    seen = set(train)
+    return [(s, s not in seen) for s in samples]
+
+
+# --------------------------------------------------------------------------- the standard model
+
+#: The model of notebooks 08 and 09 (and of the benchmark).
+DEFAULT_MODEL = ModelConfig()
+#: How it is trained.
+DEFAULT_TRAIN = TrainConfig()
+
+
+class TrainedModel(NamedTuple):
+    """What :func:`load_or_train_default` returns."""
+
+    model: CausalTransformer  # in eval mode
+    table: CharTable  # the character table it reads and writes
+    history: History  # its loss curves (from the cache when it was loaded)
+
+
+def _cache_key(names: Sequence[str], model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
+    blob = json.dumps(
+        {"names": list(names), "model": asdict(model_cfg), "train": asdict(train_cfg), "v": 1},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_or_train_default(
+    cache_dir: Path | str | None = None, *, retrain: bool = False, progress: bool = True
+) -> TrainedModel:
+    """The standard trained model of the series, from the cache or trained now.
+
+    Returns a :class:`TrainedModel` ``(model, table, history)``:
+
+    - ``model``: a :class:`~attention_utils.models.CausalTransformer` with the sizes of
+      :data:`DEFAULT_MODEL`, in eval mode, on the CPU. ``model(idx)`` gives
+      ``(logits (B, T, V), None)``; ``model.attention_weights(idx)`` gives a list (one per
+      layer) of ``(B, n_heads, T, T)`` weights, queries on rows, keys on columns.
+    - ``table``: the :class:`~attention_utils.vocab.CharTable` of the names
+      (``table.encode(table.wrap("abhishek"))[None]`` is an ``idx`` of shape ``(1, T)``).
+    - ``history``: the train/validation loss curves (:class:`History`).
+
+    The model is trained on the training names of ``split_names(load_names())`` with
+    :data:`DEFAULT_TRAIN` (fixed seed, CPU, so each run gives the same weights on a given
+    machine; about 15 s on two cores). It is cached in ``cache_dir`` (default
+    ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on the
+    names and both configs, written atomically, and loaded with
+    ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
+    ``retrain=True`` ignores the cache.
+
+        >>> model, table, history = load_or_train_default()
+        >>> idx = table.encode(table.wrap("abhishek"))[None]
+        >>> weights = model.attention_weights(idx)      # [layer] -> (1, H, T, T)
+    """
+    names = data.load_names()
+    train, val = data.split_names(names)
+    table = CharTable.from_names(names)
+    model_cfg = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
+    train_cfg = DEFAULT_TRAIN
+    cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
+    path = cache_dir / f"default-model-{_cache_key(names, model_cfg, train_cfg)}.pt"
+    if path.exists() and not retrain:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        model = CausalTransformer(ModelConfig(**saved["model_config"]))
+        model.load_state_dict(saved["state_dict"])
+        model.eval()
+        return TrainedModel(model, CharTable(saved["symbols"]), History(**saved["history"]))
+    set_seed(train_cfg.seed)
+    model = CausalTransformer(model_cfg)
+    history = train_model(model, train, val, table, train_cfg, progress=progress)
+    model.cpu().eval()
+    buffer = io.BytesIO()
+    torch.save(
+        {
+            "model_config": asdict(model_cfg),
+            "train_config": asdict(train_cfg),
+            "symbols": list(table.symbols),
+            "state_dict": model.state_dict(),
+            "history": history.as_dict(),
+        },
+        buffer,
+    )
+    data._write_atomically(buffer.getvalue(), path)
+    return TrainedModel(model, table, history)
