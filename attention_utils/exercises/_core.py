@@ -78,7 +78,8 @@ def compare_tensor(
         return Result.fail(f"{what} contains NaN or infinite values.")
     if torch.allclose(got, want, atol=atol, rtol=rtol):
         return Result.ok(success)
-    if got.dim() >= 2 and torch.allclose(got.transpose(-2, -1), want, atol=atol, rtol=rtol):
+    flipped = got.transpose(-2, -1) if got.dim() >= 2 else got
+    if flipped.shape == want.shape and torch.allclose(flipped, want, atol=atol, rtol=rtol):
         return Result.fail(f"{what} is transposed: queries should be rows, keys columns.")
     if rows_sum_to_one:
         sums = got.sum(-1)
