@@ -1,0 +1,179 @@
+"""Checks for the exercises of notebook 04 (attention by loops).
+
+Notebook 04 works with *unscaled* scores, ``score[i, j] = q_i . k_j``; the checks here expect
+that form and say so when an answer was scaled by ``1/sqrt(d_k)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+from attention_utils.exercises._core import Result, _as_tensor, compare_tensor
+
+
+def diagnose(
+    answer,
+    expected: torch.Tensor,
+    what: str,
+    mistakes: list[tuple[torch.Tensor, str]],
+    success: str = "it matches.",
+    **compare,
+) -> Result:
+    """Compare ``answer`` with ``expected``; if it differs, name the first known mistake it
+    reproduces (``mistakes`` pairs a wrong result with what to tell the student), else fall
+    back on :func:`compare_tensor`'s diagnosis (shape, transpose, rows, mask, sqrt(d_k))."""
+    general = compare_tensor(answer, expected, what, success=success, **compare)
+    if general.passed:
+        return general
+    got = _as_tensor(answer, what)
+    if isinstance(got, Result):
+        return got
+    for wrong, message in mistakes:
+        wrong = wrong.detach().to(torch.float64)
+        # NaN counts as 0 here: a softmax over nothing but forbidden keys gives NaN
+        tried = torch.nan_to_num(got, nan=0.0)
+        if wrong.shape == got.shape and torch.allclose(tried, wrong, atol=1e-4, rtol=1e-4):
+            if not torch.allclose(wrong, expected.detach().to(torch.float64), atol=1e-4):
+                return Result.fail(message)
+    return general
+
+
+def _call(fn: Callable, args: tuple, what: str):
+    """``fn(*args)``, or a failing Result that says why it could not be called."""
+    if not callable(fn):
+        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
+    except Exception as e:  # a student's bug: report it, don't crash the notebook
+        return Result.fail(f"{what} raised {type(e).__name__}: {e}")
+
+
+def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Test pairs (q, k): square, more keys than queries, a single query."""
+    g = torch.Generator().manual_seed(seed)
+    sizes = [(6, 6, 4), (3, 5, 2), (1, 4, 3)]
+    return [
+        (torch.randn(t_q, d, generator=g), torch.randn(t_k, d, generator=g))
+        for t_q, t_k, d in sizes
+    ]
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def check_attention_row(row, q: torch.Tensor, k: torch.Tensor, i: int) -> Result:
+    """Exercise 1: the attention weights of query ``i`` over every key, ``(T_k,)``, unscaled."""
+    q, k = q.detach(), k.detach()
+    scores = q[i] @ k.T  # (T_k,)
+    want = torch.softmax(scores, dim=-1)
+    root = math.sqrt(q.shape[-1])
+    mistakes = [
+        (scores, "these are the raw scores: turn them into weights with a softmax over the keys."),
+        (
+            torch.exp(scores),
+            "you took the exponentials but did not divide by their total, so they do not sum to 1.",
+        ),
+        (
+            torch.softmax(q @ k[i], dim=-1),
+            f"that is key {i} scored against every query (a column of the scores): a row "
+            f"fixes query {i} and runs over the keys.",
+        ),
+        (
+            torch.softmax(scores / root, dim=-1),
+            f"the scores were divided by sqrt(d_k) = {root:.3g}: in this notebook they are not "
+            "scaled yet.",
+        ),
+    ]
+    if isinstance(row, torch.Tensor) and row.dim() == 2 and row.shape[0] == q.shape[0]:
+        return Result.fail(
+            f"that is the whole weights matrix {tuple(row.shape)}: the exercise asks for the "
+            f"row of query {i} only."
+        )
+    return diagnose(
+        row,
+        want,
+        f"the weights of query {i}",
+        mistakes,
+        success=f"that row sums to 1 and says how much query {i} takes from each key.",
+        rows_sum_to_one=True,
+    )
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def check_scores_function(fn: Callable) -> Result:
+    """Exercise 2: ``scores_by_loops(q, k)`` -> unscaled scores ``(T_q, T_k)`` for any sizes."""
+    what = "scores_by_loops"
+    for q, k in _cases(seed=4):
+        got = _call(fn, (q.clone(), k.clone()), what)
+        if isinstance(got, Result):
+            return got
+        want = q @ k.T
+        shapes = f"(q {tuple(q.shape)}, k {tuple(k.shape)})"
+        mistakes = [
+            (
+                torch.softmax(want, dim=-1),
+                f"{what}{shapes} already applies the softmax: return the raw scores.",
+            ),
+            (
+                (q * k[: q.shape[0]]).sum(-1) if k.shape[0] >= q.shape[0] else want.new_zeros(0),
+                f"{what}{shapes} pairs query i only with key i: every query needs a score with "
+                "every key (two loops).",
+            ),
+        ]
+        result = diagnose(
+            got, want, f"{what}{shapes}", mistakes, d_k=q.shape[-1], success="it matches."
+        )
+        if not result:
+            return result
+    return Result.ok(
+        f"{what} gives the right scores for square and non-square q and k ({len(_cases(4))} cases)."
+    )
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+
+def check_attend(fn: Callable) -> Result:
+    """Exercise 3: ``attend(weights, v)`` -> ``out (T_q, d_v)``, ``out[i] = sum_j w[i, j] v_j``."""
+    what = "attend"
+    g = torch.Generator().manual_seed(5)
+    cases = [(5, 5, 3), (2, 4, 6), (1, 3, 2)]
+    for t_q, t_k, d_v in cases:
+        weights = torch.softmax(torch.randn(t_q, t_k, generator=g) * 2, dim=-1)
+        v = torch.randn(t_k, d_v, generator=g)
+        got = _call(fn, (weights.clone(), v.clone()), what)
+        if isinstance(got, Result):
+            return got
+        want = weights @ v
+        shapes = f"(weights {tuple(weights.shape)}, v {tuple(v.shape)})"
+        mistakes = [
+            (
+                weights.T @ v if t_q == t_k else want.new_zeros(0),
+                f"{what}{shapes} sums over the queries: out[i] mixes the values v_j with the "
+                "weights of row i, summing over the keys j.",
+            ),
+            (
+                (weights[:, :, None] * v[None, :, :]).sum(0),
+                f"{what}{shapes} adds up the weighted values over the queries (axis 0): "
+                "out[i] sums over the keys j.",
+            ),
+            (
+                v.sum(0).expand(t_q, d_v),
+                f"{what}{shapes} adds up the values without weighting them.",
+            ),
+            (
+                v.mean(0).expand(t_q, d_v),
+                f"{what}{shapes} averages the values equally: use the weights of each query.",
+            ),
+        ]
+        result = diagnose(got, want, f"{what}{shapes}", mistakes)
+        if not result:
+            return result
+    return Result.ok(f"{what} mixes the values correctly in all {len(cases)} cases.")
