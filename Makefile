@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 NAMES := data/names-indian.txt
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
+# JupyterLab refuses to run as root unless told (containers, CI machines).
+ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Inline figures vanish from executed notebooks when MPLBACKEND=Agg is set: keep kernels clean.
 unexport MPLBACKEND
 
@@ -31,7 +33,7 @@ data: $(STAMP) ## download (or re-check) the names file into data/
 	$(PY) -m attention_utils.data
 
 lab: $(STAMP) $(NAMES) ## open the series in JupyterLab (127.0.0.1, with a token)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_OK)
 
 lint: $(STAMP) ## ruff on the package, the tests and the notebooks
 	$(VENV)/bin/ruff check attention_utils tests notebooks
