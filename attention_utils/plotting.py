@@ -77,7 +77,7 @@ def plot_matrix(
     if ylabel:
         ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(title, pad=8 if not xlabel else 4, y=1.0 + (0.12 if xlabel else 0.08))
+        ax.set_title(title, pad=8)  # matplotlib lifts it above the top tick labels and x label
     if annotate:
         lo, hi = image.get_clim()
         middle = (lo + hi) / 2
