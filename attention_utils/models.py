@@ -257,3 +257,69 @@ class CausalTransformer(nn.Module):
         finally:
             self.train(was_training)
         return list(self.last_weights)
+
+
+# --------------------------------------------------------------------------- reading the heads
+
+VOWELS = "aeiou"
+
+
+def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table: CharTable):
+    """Where each head looks, averaged over the characters of a batch of names.
+
+    ``weights``: one ``(B, H, T, T)`` tensor per layer (from
+    :meth:`CausalTransformer.attention_weights`); ``idx (B, T)``: the inputs ``^name`` from
+    :func:`encode_batch`. Averages over every query position after ``^`` (the first one can
+    only attend to itself) of every name, padding left out. Returns a list of dicts, one per
+    layer and head, with:
+
+    - ``previous``: weight on the character just before the query;
+    - ``self``: weight on the query's own character;
+    - ``start``: weight on the start token ``^``;
+    - ``vowels``: total weight on keys that are vowels (a, e, i, o, u).
+
+    :func:`uniform_weights` gives the weights of a head that spreads its attention evenly,
+    the reference to compare with.
+    """
+    if idx.dim() != 2:
+        raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
+    B, T = idx.shape
+    pad = table.stoi[END]
+    lengths = (idx != pad).sum(1)  # ^name has no $; padding is $
+    pos = torch.arange(T)
+    queries = (pos[None, :] >= 1) & (pos[None, :] < lengths[:, None])  # (B, T)
+    n = queries.sum().clamp(min=1)
+    vowel_ids = torch.tensor([table.stoi[c] for c in VOWELS if c in table.stoi], dtype=idx.dtype)
+    is_vowel = torch.isin(idx, vowel_ids).to(torch.float32)  # (B, T) over keys
+    rows = []
+    for layer, w in enumerate(weights):
+        if w.dim() != 4 or w.shape[0] != B or w.shape[-1] != T:
+            raise ValueError(
+                f"layer {layer}: weights must be (B={B}, H, T={T}, T), got {tuple(w.shape)}"
+            )
+        w = w.detach().cpu().float()
+        prev = torch.zeros_like(w[..., 0])
+        prev[..., 1:] = torch.diagonal(w, offset=-1, dim1=-2, dim2=-1)
+        stats = {
+            "previous": prev,
+            "self": torch.diagonal(w, dim1=-2, dim2=-1),
+            "start": w[..., 0],
+            "vowels": (w * is_vowel[:, None, None, :]).sum(-1),
+        }  # each (B, H, T): one number per query
+        for head in range(w.shape[1]):
+            row = {"layer": layer, "head": head}
+            for key, value in stats.items():
+                row[key] = float((value[:, head] * queries).sum() / n)
+            rows.append(row)
+    return rows
+
+
+def uniform_weights(idx: torch.Tensor, n_heads: int = 1) -> torch.Tensor:
+    """Causal weights that spread evenly: query i gives ``1 / (i + 1)`` to each key j <= i.
+
+    ``idx (B, T)`` -> ``(B, n_heads, T, T)``, laid out as the model's weights.
+    """
+    B, T = idx.shape
+    w = torch.ones(T, T).tril()
+    w = w / w.sum(-1, keepdim=True)
+    return w.expand(B, n_heads, T, T).clone()

@@ -141,11 +141,14 @@ class TrainConfig:
     device: str = "cpu"  # "cpu", "cuda", "mps" or "auto" (the best one present)
     threads: int = 1  # CPU threads while training (a model this small is fastest on one); 0 = as is
     train_eval_names: int = 256  # the train curve is measured on this many fixed training names
+    ema: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.lr <= 0 or self.min_lr < 0:
             raise ValueError(
                 f"learning rates must be positive, got lr={self.lr}, min_lr={self.min_lr}"
@@ -210,6 +213,11 @@ def train_model(
     probe = [train[i] for i in order]
     history = History()
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    averaged = None
+    if cfg.ema:  # an exponential moving average of the weights: smoother than the last step
+        averaged = torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema)
+        )
     threads = torch.get_num_threads()
     if cfg.threads and device.type == "cpu":
         torch.set_num_threads(cfg.threads)
@@ -228,15 +236,18 @@ def train_model(
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 opt.step()
+                if averaged is not None:
+                    averaged.update_parameters(model)
                 bar.update(1)
                 if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-                    tr, va = evaluate(model, probe, table), evaluate(model, val, table)
+                    judged = averaged.module if averaged is not None else model
+                    tr, va = evaluate(judged, probe, table), evaluate(judged, val, table)
                     history.steps.append(step + 1)
                     history.train_loss.append(tr)
                     history.val_loss.append(va)
                     if va < history.best_val:
                         history.best_val, history.best_step = va, step + 1
-                        for k, v in model.state_dict().items():
+                        for k, v in judged.state_dict().items():
                             best_state[k].copy_(v)
                     bar.set_postfix(train=f"{tr:.3f}", val=f"{va:.3f}")
     finally:
@@ -276,13 +287,16 @@ def sample(
     was_training = model.training
     model.eval()
     try:
-        idx = torch.full((n, 1), table.stoi[START], dtype=torch.long)
+        start = table.stoi[START]
+        idx = torch.full((n, 1), start, dtype=torch.long)
         done = torch.zeros(n, dtype=torch.bool)
         end = table.stoi[END]
         device = next(iter(model.parameters()), torch.zeros(0)).device
         for _ in range(max_len):
             logits, _ = model(idx.to(device))
-            probs = torch.softmax(logits[:, -1].double().cpu() / temperature, dim=-1)
+            logits = logits[:, -1].double().cpu() / temperature
+            logits[:, start] = float("-inf")  # ^ only ever starts a name
+            probs = torch.softmax(logits, dim=-1)
             nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
             nxt[done] = end
             idx = torch.cat([idx, nxt[:, None]], dim=1)
@@ -320,6 +334,20 @@ class TrainedModel(NamedTuple):
     history: History  # its loss curves (from the cache when it was loaded)
 
 
+def fresh_model(config: ModelConfig | None = None, seed: int | None = None) -> CausalTransformer:
+    """The transformer as training starts it: random weights from ``seed``, in eval mode.
+
+    With the defaults (``config`` = the default sizes for the names, ``seed`` =
+    ``DEFAULT_TRAIN.seed``) this is exactly the untrained state of the model that
+    :func:`load_or_train_default` returns: the picture to compare the learned one with.
+    """
+    if config is None:
+        table = CharTable.from_names(data.load_names())
+        config = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
+    set_seed(DEFAULT_TRAIN.seed if seed is None else seed)
+    return CausalTransformer(config).eval()
+
+
 def _cache_key(names: Sequence[str], model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
     blob = json.dumps(
         {"names": list(names), "model": asdict(model_cfg), "train": asdict(train_cfg), "v": 1},
@@ -342,6 +370,9 @@ def load_or_train_default(
     - ``table``: the :class:`~attention_utils.vocab.CharTable` of the names
       (``table.encode(table.wrap("abhishek"))[None]`` is an ``idx`` of shape ``(1, T)``).
     - ``history``: the train/validation loss curves (:class:`History`).
+
+    The same model before training (its random initial weights) is
+    ``fresh_model(model.config)``.
 
     The model is trained on the training names of ``split_names(load_names())`` with
     :data:`DEFAULT_TRAIN` (fixed seed, CPU, so each run gives the same weights on a given
@@ -368,8 +399,7 @@ def load_or_train_default(
         model.load_state_dict(saved["state_dict"])
         model.eval()
         return TrainedModel(model, CharTable(saved["symbols"]), History(**saved["history"]))
-    set_seed(train_cfg.seed)
-    model = CausalTransformer(model_cfg)
+    model = fresh_model(model_cfg, train_cfg.seed)
     history = train_model(model, train, val, table, train_cfg, progress=progress)
     model.cpu().eval()
     buffer = io.BytesIO()

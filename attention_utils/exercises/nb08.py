@@ -1,0 +1,160 @@
+"""Checks for the exercises of notebook 08 (training).
+
+1. :func:`check_bigram_probs`: counts ``(V, V)`` -> add-alpha smoothed probabilities;
+2. :func:`check_nll`: the mean negative log-likelihood per character, padding ignored;
+3. :func:`check_temperature`: logits and a temperature -> the probabilities to sample from.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from attention_utils.exercises._core import Result, compare_tensor
+
+IGNORE = -1
+
+
+def _call(fn, what: str, *args):
+    """``fn(*args)``, or a failing Result that says what went wrong."""
+    if not callable(fn):
+        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
+    except Exception as e:  # a student's bug: report it, don't crash the notebook
+        return Result.fail(f"{what} raised {type(e).__name__}: {e}")
+
+
+def _number(got, what: str) -> float | Result:
+    if isinstance(got, Result):
+        return got
+    try:
+        value = float(got)
+    except (TypeError, ValueError, RuntimeError):
+        return Result.fail(f"{what} should return one number, got {type(got).__name__}.")
+    if not math.isfinite(value):
+        return Result.fail(f"{what} returned {value}: look for a log of 0 or a division by 0.")
+    return value
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def _bigram_cases():
+    gen = torch.Generator().manual_seed(8)
+    counts = torch.randint(0, 6, (5, 5), generator=gen).float()
+    counts[2] = 0  # a context never seen
+    return [
+        (counts, 1.0),
+        (counts, 0.1),
+        (torch.randint(0, 20, (7, 7), generator=gen).float(), 0.5),
+    ]
+
+
+def check_bigram_probs(fn) -> Result:
+    """Exercise 1: ``fn(counts (V, V), alpha)`` -> ``P (V, V)``, row i = P(next | i)."""
+    for counts, alpha in _bigram_cases():
+        got = _call(fn, "bigram_probs", counts.clone(), alpha)
+        if isinstance(got, Result):
+            return got
+        want = (counts + alpha) / (counts + alpha).sum(1, keepdim=True)
+        if isinstance(got, torch.Tensor) and got.shape == want.shape:
+            got = got.detach().double()
+            by_column = (counts + alpha) / (counts + alpha).sum(0, keepdim=True)
+            if torch.allclose(got, by_column.double(), atol=1e-6) and not torch.allclose(
+                by_column, want
+            ):
+                return Result.fail(
+                    "the columns of your table sum to 1, not the rows: row i is the "
+                    "distribution of the character after i, so normalise along dim=1."
+                )
+            seen = counts.sum(1) > 0
+            plain = counts[seen] / counts[seen].sum(1, keepdim=True)
+            if torch.allclose(got[seen], plain.double(), atol=1e-6):
+                return Result.fail(
+                    f"with alpha={alpha} every count should grow by alpha before normalising: "
+                    "your table looks unsmoothed (an unseen pair still has probability 0)."
+                )
+        result = compare_tensor(got, want, f"bigram_probs(counts, {alpha})", rows_sum_to_one=True)
+        if not result:
+            return result
+    return Result.ok("every row is a smoothed distribution that sums to 1.")
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def _nll_cases():
+    gen = torch.Generator().manual_seed(80)
+    logits = torch.randn(3, 6, 5, generator=gen) * 2
+    targets = torch.randint(0, 5, (3, 6), generator=gen)
+    targets[0, 4:] = IGNORE  # a short name, padded
+    targets[2, 2:] = IGNORE
+    return [(logits, targets), (logits[:1, :3], targets[:1, :3])]
+
+
+def check_nll(fn) -> Result:
+    """Exercise 2: ``fn(logits (B, T, V), targets (B, T))`` -> mean NLL in nats per character,
+    over the positions whose target is not -1."""
+    for logits, targets in _nll_cases():
+        got = _number(_call(fn, "nll_per_char", logits.clone(), targets.clone()), "nll_per_char")
+        if isinstance(got, Result):
+            return got
+        logp = torch.log_softmax(logits.double(), -1)
+        keep = targets != IGNORE
+        picked = logp.gather(-1, targets.clamp(min=0)[..., None])[..., 0][keep]
+        want = float(-picked.mean())
+        if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
+            continue
+        if math.isclose(got, -want, rel_tol=1e-4):
+            return Result.fail("the sign is flipped: the loss is the *negative* log-probability.")
+        if math.isclose(got, want / math.log(2), rel_tol=1e-4):
+            return Result.fail("that is in bits (log base 2); use the natural log for nats.")
+        if math.isclose(got, float(-picked.sum()), rel_tol=1e-4):
+            return Result.fail("that is the total; divide by the number of characters counted.")
+        all_pos = logp.gather(-1, targets.clamp(min=0)[..., None])[..., 0]
+        if math.isclose(got, float(-all_pos.mean()), rel_tol=1e-4) or math.isclose(
+            got, float(-picked.sum() / targets.numel()), rel_tol=1e-4
+        ):
+            return Result.fail(
+                "the padding (targets equal to -1) is being counted: leave those positions out "
+                "of both the sum and the count."
+            )
+        raw = logits.double().gather(-1, targets.clamp(min=0)[..., None])[..., 0][keep]
+        if math.isclose(got, float(-raw.mean()), rel_tol=1e-4):
+            return Result.fail(
+                "the logits are used as if they were log-probabilities: take a log-softmax "
+                "over the vocabulary (the last axis) first."
+            )
+        return Result.fail(f"got {got:.4f} nats per character for a case, which is not right.")
+    return Result.ok("the mean NLL per character, padding ignored.")
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+
+def check_temperature(fn) -> Result:
+    """Exercise 3: ``fn(logits (V,), temperature)`` -> probabilities ``(V,)`` that sum to 1."""
+    logits = torch.tensor([2.0, 1.0, 0.5, -1.0, 0.0])
+    for temperature in (1.0, 0.5, 2.0, 0.1):
+        got = _call(fn, "temperature_probs", logits.clone(), temperature)
+        if isinstance(got, Result):
+            return got
+        want = torch.softmax(logits / temperature, -1)
+        if isinstance(got, torch.Tensor) and got.shape == want.shape and temperature != 1.0:
+            if torch.allclose(got.double(), torch.softmax(logits * temperature, -1).double()):
+                return Result.fail(
+                    f"at temperature {temperature} your probabilities are the ones for "
+                    f"{1 / temperature:g}: divide the logits by the temperature."
+                )
+            if torch.allclose(got.double(), torch.softmax(logits, -1).double()):
+                return Result.fail(f"the temperature {temperature} has no effect on your answer.")
+        result = compare_tensor(
+            got, want, f"temperature_probs(logits, {temperature})", rows_sum_to_one=True
+        )
+        if not result:
+            return result
+    return Result.ok("low temperatures sharpen, high ones flatten, and each sums to 1.")

@@ -1,0 +1,206 @@
+"""attention_utils.train: learning works, best weights are kept, sampling, the cached model."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+import torch
+from conftest import NAMES_FILE, files_in
+
+from attention_utils import train as train_mod
+from attention_utils.models import CausalTransformer, ModelConfig, NGramModel
+from attention_utils.train import (
+    TrainConfig,
+    default_device,
+    evaluate,
+    fit_ngram,
+    load_or_train_default,
+    mark_new,
+    sample,
+    train_model,
+)
+from attention_utils.vocab import CharTable
+
+HANDFUL = ["asha", "arjun", "kavya", "meera", "ravi"]
+TABLE = CharTable.from_names("abcdefghijklmnopqrstuvwxyz")
+
+
+def small_model(seed: int = 0, dropout: float = 0.0) -> CausalTransformer:
+    torch.manual_seed(seed)
+    cfg = ModelConfig(
+        vocab_size=len(TABLE),
+        block_size=8,
+        d_model=32,
+        n_heads=2,
+        n_layers=2,
+        d_ff=64,
+        dropout=dropout,
+    )
+    return CausalTransformer(cfg)
+
+
+def quick(**kw) -> TrainConfig:
+    base = dict(steps=20, batch_size=8, lr=1e-2, min_lr=1e-3, warmup=2, eval_every=5)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_the_model_overfits_a_handful_of_names():
+    model = small_model()
+    before = evaluate(model, HANDFUL, TABLE)
+    assert before == pytest.approx(math.log(len(TABLE)), abs=0.2)
+    history = train_model(
+        model,
+        HANDFUL,
+        HANDFUL,
+        TABLE,
+        quick(steps=150, eval_every=25, weight_decay=0.0),
+        progress=False,
+    )
+    after = evaluate(model, HANDFUL, TABLE)
+    # 5 names, 26 predictions: a model that has learned them is almost certain of each letter
+    # except the first (which of the 4 first letters a name starts with).
+    assert after < 0.35, history.val_loss
+    assert history.train_loss[-1] < history.train_loss[0]
+    names = sample(model, TABLE, n=30, temperature=0.5, seed=1)
+    assert sum(n in HANDFUL for n in names) >= 25
+
+
+def test_training_keeps_the_best_weights_by_validation_loss():
+    train, val = HANDFUL[:4], ["omkar", "meena"]
+    model = small_model(dropout=0.1)
+    history = train_model(model, train, val, TABLE, quick(steps=40), progress=False)
+    assert history.steps == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert len(history.train_loss) == len(history.val_loss) == 8
+    assert history.best_val == min(history.val_loss)
+    assert history.best_step == history.steps[history.val_loss.index(history.best_val)]
+    assert evaluate(model, val, TABLE) == pytest.approx(history.best_val, rel=1e-6)
+    assert not model.training
+    assert history.seconds > 0
+
+
+def test_training_is_repeatable_with_the_same_seed_and_differs_with_another():
+    runs = []
+    for seed in (3, 3, 4):
+        model = small_model(dropout=0.1)
+        train_model(model, HANDFUL, ["omkar"], TABLE, quick(seed=seed), progress=False)
+        runs.append(torch.cat([p.flatten() for p in model.parameters()]))
+    assert torch.equal(runs[0], runs[1])
+    assert not torch.equal(runs[0], runs[2])
+
+
+def test_training_restores_the_thread_count():
+    threads = torch.get_num_threads()
+    train_model(small_model(), HANDFUL, ["omkar"], TABLE, quick(steps=2, threads=1), progress=False)
+    assert torch.get_num_threads() == threads
+
+
+def test_train_config_and_train_model_reject_bad_input():
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        TrainConfig(steps=0)
+    with pytest.raises(ValueError, match="learning rates"):
+        TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="validation names"):
+        train_model(small_model(), HANDFUL, [], TABLE, quick(), progress=False)
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        train_model(small_model(), HANDFUL, ["omkar"], TABLE, quick(device="gpu0"), progress=False)
+
+
+def test_default_device_is_a_real_device():
+    device = default_device()
+    assert device.type in {"cpu", "cuda", "mps"}
+    if not torch.cuda.is_available() and not torch.backends.mps.is_available():
+        assert device.type == "cpu"
+
+
+# --------------------------------------------------------------------------- evaluation, baselines
+
+
+def test_evaluate_counts_every_character_once():
+    # a unigram model with counts only from one name: P(c) known exactly
+    model = NGramModel(1, TABLE, alpha=0.0).fit(["aab"])  # a:2, b:1, $:1
+    nll = evaluate(model, ["ab", "a"], TABLE)  # predictions: a b $ a $
+    want = -(math.log(0.5) * 2 + math.log(0.25) + math.log(0.25) * 2) / 5
+    assert nll == pytest.approx(want)
+    with pytest.raises(ValueError, match="at least one name"):
+        evaluate(model, [], TABLE)
+
+
+def test_fit_ngram_picks_the_smoothing_best_on_validation():
+    model = fit_ngram(2, HANDFUL, ["omkar", "ravina"], TABLE, alphas=(0.001, 0.3, 5.0))
+    assert set(model.alpha_scores) == {0.001, 0.3, 5.0}
+    assert model.alpha == min(model.alpha_scores, key=model.alpha_scores.get)
+    assert evaluate(model, ["omkar", "ravina"], TABLE) == pytest.approx(
+        model.alpha_scores[model.alpha]
+    )
+    with pytest.raises(ValueError, match="alphas"):
+        fit_ngram(2, HANDFUL, ["omkar"], TABLE, alphas=())
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def test_sampling_with_a_seed_is_repeatable():
+    model = small_model()
+    a = sample(model, TABLE, n=15, temperature=1.0, seed=7)
+    b = sample(model, TABLE, n=15, temperature=1.0, seed=7)
+    c = sample(model, TABLE, n=15, temperature=1.0, seed=8)
+    assert a == b
+    assert a != c
+    assert len(a) == 15
+    assert all(set(n) <= set("abcdefghijklmnopqrstuvwxyz") and len(n) <= 7 for n in a)
+
+
+def test_sampling_temperature_sharpens_the_choice():
+    bigram = NGramModel(2, TABLE, alpha=0.0).fit(["ab"] * 9 + ["ac"])
+    cold = sample(bigram, TABLE, n=200, temperature=0.3, seed=0)
+    warm = sample(bigram, TABLE, n=200, temperature=1.0, seed=0)
+    assert set(cold) | set(warm) <= {"ab", "ac"}
+    assert cold.count("ac") < warm.count("ac")
+    assert 5 <= warm.count("ac") <= 40  # about 10 % at temperature 1
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        sample(bigram, TABLE, temperature=0)
+
+
+def test_mark_new():
+    assert mark_new(["asha", "ashu"], HANDFUL) == [("asha", False), ("ashu", True)]
+
+
+# --------------------------------------------------------------------------- the cached default
+
+
+@pytest.fixture()
+def tiny_default(data_dir, monkeypatch):
+    """The default model's code path, in an empty DATA_DIR, with a few training steps."""
+    shutil.copy(NAMES_FILE, data_dir / NAMES_FILE.name)
+    monkeypatch.setattr(train_mod, "DEFAULT_TRAIN", quick(steps=6, eval_every=3))
+    monkeypatch.setattr(train_mod, "DEFAULT_MODEL", ModelConfig(d_model=16, n_heads=2, d_ff=32))
+    return data_dir
+
+
+def test_load_or_train_default_trains_once_then_loads_the_same_weights(tiny_default):
+    first = load_or_train_default(progress=False)
+    cached = [f for f in files_in(tiny_default) if f.startswith("cache/")]
+    assert len(cached) == 1 and cached[0].endswith(".pt"), cached  # no temporary file left
+    second = load_or_train_default(progress=False)
+    again = load_or_train_default(progress=False, retrain=True)
+    for other in (second, again):  # loaded from the cache, and trained again: the same
+        for (k, v), (k2, v2) in zip(
+            first.model.state_dict().items(), other.model.state_dict().items(), strict=True
+        ):
+            assert k == k2 and torch.equal(v, v2), k
+    assert not second.model.training
+    assert second.table.symbols == first.table.symbols == TABLE.symbols  # ^$a-z
+    assert second.history == first.history
+    idx = second.table.encode(second.table.wrap("abhishek"))[None]
+    weights = second.model.attention_weights(idx)
+    assert [tuple(w.shape) for w in weights] == [(1, 2, 10, 10)] * 2  # ^abhishek$
+
+
+def test_the_cache_is_loaded_with_weights_only(tiny_default):
+    load_or_train_default(progress=False)
+    (path,) = (tiny_default / "cache").glob("*.pt")
+    saved = torch.load(path, weights_only=True)
+    assert set(saved) >= {"model_config", "train_config", "symbols", "state_dict", "history"}
+    assert saved["model_config"]["d_model"] == 16
