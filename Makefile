@@ -52,6 +52,10 @@ notebooks: $(STAMP) $(NAMES) ## re-execute every notebook in place, in order, ea
 	    || exit 1; \
 	done
 
+.PHONY: bench
+bench: $(STAMP) $(NAMES) ## train every model from scratch: held-out NLL, seconds, threads, torch
+	$(PY) -m attention_utils.bench
+
 .PHONY: student slides
 SLIDE_ASSETS := slides/node_modules/.installed
 
