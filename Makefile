@@ -69,6 +69,19 @@ $(SLIDE_ASSETS): slides/package.json slides/package-lock.json
 slides: $(STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/ (one per notebook)
 	$(PY) -m attention_utils.classroom slides --out build/slides $(NOTEBOOKS)
 
+.PHONY: site test-browser
+SITE_ASSETS := site/node_modules/.installed
+
+$(SITE_ASSETS): site/package.json site/package-lock.json
+	cd site && npm ci --no-audit --no-fund
+	@touch $(SITE_ASSETS)
+
+site: $(STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
+	$(PY) -m attention_utils.site --out build/site
+
+test-browser: $(STAMP) $(NAMES) site ## the site, JupyterLab and the explorer in headless Chromium
+	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
+
 clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data
 	rm -rf build .pytest_cache .hypothesis .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
