@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -347,3 +348,42 @@ def test_multi_head_rejects_bad_sizes():
         MultiHeadAttention(8, 2)(torch.randn(5, 8))
     with pytest.raises(ValueError, match="sizes differ"):
         MultiHeadAttention(8, 2).load_from_torch(torch.nn.MultiheadAttention(8, 4))
+
+
+# --------------------------------------------------------------------------- notebooks 04 and 05
+
+
+def test_notebooks_04_and_05_show_the_same_attention_of_abhishek():
+    """Notebook 05 claims to redo notebook 04 on the same name and weights: both committed
+    notebooks print the first row of weights, and it is the row these seeded layers give."""
+    import nbformat
+
+    from attention_utils import set_seed
+    from attention_utils.vocab import CharTable
+
+    folder = Path(__file__).resolve().parent.parent / "notebooks"
+    paths = [folder / "04_attention_loops.ipynb", folder / "05_attention_matrix.ipynb"]
+    if not all(p.exists() for p in paths):
+        pytest.skip("notebooks 04 and 05 are not in the tree")
+    set_seed(0)
+    table = CharTable(["$", "^", *"abcdefghijklmnopqrstuvwxyz"])
+    embedding = torch.nn.Embedding(len(table), 8)
+    value = torch.nn.Linear(8, 8, bias=False)
+    query = torch.nn.Linear(8, 4, bias=False)
+    key = torch.nn.Linear(8, 4, bias=False)
+    with torch.no_grad():
+        x = embedding(table.encode("^abhishek$"))
+        _, weights = attention_loops(query(x), key(x), value(x), scale=False)
+    want = str(weights[0].numpy().round(3))
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        printed = [
+            line.split(":", 1)[1].strip()
+            for cell in nb.cells
+            if cell.cell_type == "code"
+            for out in cell.get("outputs", [])
+            for line in out.get("text", "").splitlines()
+            if line.startswith("first row")
+        ]
+        assert printed, f"{path.name} prints no first row of weights"
+        assert all(row == want for row in printed), (path.name, printed, want)
