@@ -1,0 +1,511 @@
+"""The attention explorer of notebook 09: type a name, see where every character looks.
+
+    >>> from attention_utils.explorer import Explorer
+    >>> explorer = Explorer()          # the trained model of notebook 08 (cached or trained)
+    >>> explorer.widget                # in a notebook: the controls and the heatmap
+
+**Layout** (:attr:`Explorer.widget`, top to bottom). Every widget has a stable CSS class,
+given with ``add_class``, for styling and browser tests:
+
+==========================  ===============================  ===================================
+widget                      CSS class                        what it does
+==========================  ===============================  ===================================
+the whole ``VBox``          ``explorer``
+``Text`` "name"             ``explorer-name``                any name; redraws on every keystroke
+``Dropdown`` "layer"        ``explorer-layer``               layer 0 ... n_layers - 1
+``Dropdown`` "head"         ``explorer-head``                "all heads" (a grid) or one head
+``ToggleButtons`` "model"   ``explorer-model``               "trained" or "untrained"
+``Checkbox`` "causal mask"  ``explorer-mask``                mask on (as trained) or off
+``HTML`` message            ``explorer-message``             empty, or a friendly message for a
+                                                             name the model cannot read
+``Image`` (PNG)             ``explorer-heatmap``             the heatmap (an ``<img>`` in the page)
+``HTML`` caption            ``explorer-caption``             what the heatmap shows
+``FloatSlider`` temperature ``explorer-temperature``         0.1 ... 2.0
+``Button`` "generate"       ``explorer-generate``            writes new names from the model
+``HTML`` names              ``explorer-samples``             the generated names, new ones marked
+==========================  ===============================  ===================================
+
+The first three rows are ``HBox`` es: (name, layer, head), (model, mask), and at the bottom
+(temperature, generate). A name the model cannot read (a character outside the vocabulary,
+an empty or too long name) leaves the last heatmap in place and writes the reason into
+``explorer-message``; a good name empties the message and changes the ``<img>`` ``src``.
+
+**Callbacks.** Every control calls :meth:`Explorer.redraw` (the generate button calls
+:meth:`Explorer.generate_names`). They run without a browser too: set
+``explorer.name.value = "priya"`` or call ``explorer.generate.click()``, then read
+``explorer.shown`` (the weights drawn), ``explorer.heatmap.value`` (the PNG),
+``explorer.figure`` (the matplotlib Figure), ``explorer.message.value`` and
+``explorer.redraw_ms`` (how long each redraw took).
+
+**Speed.** The heatmap is drawn by :func:`~attention_utils.plotting.plot_attention` (one
+head) or :func:`~attention_utils.plotting.plot_attention_grid` (all heads) only when the
+characters or the number of panels change. Changing the layer, head, model or mask only
+swaps the pixels of the heatmap images and re-renders them over a saved background
+(blitting), so a redraw takes a few milliseconds instead of a full figure draw.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from attention_utils.models import CausalTransformer
+from attention_utils.plotting import plot_attention, plot_attention_grid
+from attention_utils.vocab import CharTable
+
+ALL_HEADS = "all"
+
+# --------------------------------------------------------------------------- model side
+
+
+def untrained_copy(model: CausalTransformer, seed: int | None = None) -> CausalTransformer:
+    """A freshly initialised model with the sizes of ``model``, in eval mode.
+
+    With the default ``seed`` (the training seed, ``DEFAULT_TRAIN.seed``) these are the
+    very weights the default model started from (as ``train.fresh_model``), but the global
+    random state is left as it was.
+    """
+    if seed is None:
+        from attention_utils.train import DEFAULT_TRAIN
+
+        seed = DEFAULT_TRAIN.seed
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        fresh = CausalTransformer(model.config)
+    return fresh.eval()
+
+
+@torch.no_grad()
+def attention_maps(model: CausalTransformer, idx: torch.Tensor, causal: bool = True):
+    """Every layer's attention weights for ``idx (B, T)``, with the causal mask on or off.
+
+    Returns a list of ``n_layers`` tensors ``(B, n_heads, T, T)``, queries on rows. With
+    ``causal=True`` this is ``model.attention_weights(idx)``; with ``causal=False`` every
+    layer runs without the mask (what the trained queries and keys do when they may look
+    ahead, which the model never did in training). Eval mode, no dropout.
+    """
+    if idx.dim() != 2:
+        raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
+    was_training = model.training
+    model.eval()
+    try:
+        x = model.pos(model.tok_emb(idx))
+        maps = []
+        for block in model.blocks:  # Block.forward, with the mask as chosen
+            out, weights = block.attn(block.ln1(x), causal=causal)
+            x = x + out
+            x = x + block.mlp(block.ln2(x))
+            maps.append(weights)
+    finally:
+        model.train(was_training)
+    return maps
+
+
+def check_name(text: str, table: CharTable, max_letters: int) -> str:
+    """The name in ``text`` as the model reads it: stripped and lowercased.
+
+    Raises ValueError for an empty or too long name, KeyError (from the table) naming a
+    character outside the vocabulary.
+    """
+    name = text.strip().lower()
+    if not name:
+        raise ValueError("type a name (letters a-z)")
+    table.encode(name)  # KeyError for an unknown character
+    if len(name) > max_letters:
+        raise ValueError(
+            f"{name!r} has {len(name)} letters; this model reads names of at most "
+            f"{max_letters} letters"
+        )
+    return name
+
+
+def friendly(error: Exception, text: str, table: CharTable) -> str:
+    """A message for the explorer: what is wrong with ``text``, in plain words."""
+    if isinstance(error, KeyError):
+        bad = sorted({ch for ch in text.strip().lower() if ch not in table.stoi}, key=text.find)
+        shown = ", ".join(repr(ch) for ch in bad)
+        return (
+            f"The model cannot read {shown} in {text.strip()!r}: it only knows the letters "
+            f"a-z (vocabulary {table.describe()}). Try a name spelled with those."
+        )
+    return str(error)[:1].upper() + str(error)[1:] + "."
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _add_room_on_top(figure: Figure, inches: float) -> None:
+    """Make ``figure`` taller by ``inches`` at the top, keeping every Axes where it was."""
+    width, height = figure.get_size_inches()
+    scale = height / (height + inches)
+    figure.set_size_inches(width, height + inches)
+    for ax in figure.axes:
+        box = ax.get_position()
+        ax.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+    if figure._suptitle is not None:
+        figure._suptitle.set_y(1 - 0.25 * inches / (height + inches))
+
+
+@dataclass
+class _Canvas:
+    """A drawn figure whose heatmaps, tick labels and title can be redrawn alone (blitting)."""
+
+    figure: Figure
+    axes: list  # the Axes holding a heatmap
+    slots: list  # where each tick label goes: (position, axis, anchor x, anchor y) in pixels
+    title: object  # the Text of the title
+    bare: object  # the pixels of everything but the heatmaps, tick labels and title
+    named: object = None  # ``bare`` with the tick labels and title of ``name_key``
+    name_key: tuple = ()
+
+
+class HeatmapRenderer:
+    """Draws attention heatmaps to PNG, fast enough to follow every keystroke.
+
+    ``render(panels (N, T, T), labels, titles, suptitle)`` -> PNG bytes. The figure is
+    built by :func:`plot_attention` (N = 1) or :func:`plot_attention_grid` (N > 1) once per
+    shape (N, T and the panel titles; kept, see :meth:`prepare`), and drawn once without its
+    heatmaps, tick labels and title (the "bare" background). A render then draws only what
+    changed, over a saved background: the title and the characters when the name changed
+    (each character is drawn once by matplotlib in the tick labels' font, then its pixels
+    are pasted where the tick labels go), the heatmap images always. Colour bars, axis
+    labels and panel titles are never drawn again.
+    """
+
+    def __init__(self, dpi: int = 72):
+        self.dpi = dpi
+        self.canvases: dict[tuple, _Canvas] = {}
+        self.current: _Canvas | None = None
+        self._glyphs: dict[tuple, np.ndarray] = {}
+
+    def prepare(self, n_panels: int, T: int, titles=None) -> None:
+        """Build the figure for ``n_panels`` heatmaps of ``T`` characters ahead of time."""
+        key = (n_panels, T, tuple(titles or ()))
+        if key not in self.canvases:
+            self.canvases[key] = self._build(np.zeros((n_panels, T, T)), ["x"] * T, titles)
+
+    def _build(self, panels: np.ndarray, labels: list[str], titles) -> _Canvas:
+        if len(panels) == 1:
+            size = 0.42 * len(labels)
+            figure = Figure(figsize=(size + 2.6, size + 1.6), dpi=self.dpi)
+            ax = figure.add_subplot()
+            plot_attention(panels[0], labels, ax=ax, title="name")
+            figure.tight_layout()
+            title = ax.title
+        else:
+            figure = plot_attention_grid(
+                list(panels), labels, titles=titles, ncols=2, suptitle="name", panel_size=3.0
+            )
+            plt.close(figure)  # drawn here, never shown by pyplot
+            figure.set_dpi(self.dpi)
+            _add_room_on_top(figure, inches=0.5)  # the name and the panel titles overlap else
+            title = figure._suptitle
+        FigureCanvasAgg(figure)
+        figure.canvas.draw()  # places every tick label
+        renderer = figure.canvas.get_renderer()
+        axes = [ax for ax in figure.axes if ax.images]
+        slots = []
+        for ax in axes:
+            ax.images[0].set_animated(True)
+            for axis in "xy":
+                for pos, text in enumerate(getattr(ax, f"get_{axis}ticklabels")()):
+                    box = text.get_window_extent(renderer)
+                    # x labels sit above the heatmap, centred; y labels left of it, right-aligned
+                    anchor = (box.x0 + box.x1) / 2 if axis == "x" else box.x1
+                    slots.append((pos, axis, anchor, (box.y0 + box.y1) / 2, text))
+                    text.set_alpha(0.0)  # laid out (the axis labels make room), not seen
+        title.set_animated(True)
+        figure.canvas.draw()  # everything but the heatmaps, tick labels and title
+        bare = figure.canvas.copy_from_bbox(figure.bbox)
+        slots = [(pos, axis, x, y) for pos, axis, x, y, text in slots]
+        self._font = text.get_fontproperties()
+        return _Canvas(figure, axes, slots, title, bare)
+
+    def glyph(self, char: str) -> np.ndarray:
+        """``char`` in the tick labels' font as RGB pixels (its whole line box), black on white.
+
+        Needs a figure built first (:meth:`prepare`): the font is that of its tick labels.
+        """
+        if char not in self._glyphs:
+            figure = Figure(figsize=(1, 1), dpi=self.dpi, facecolor="white")
+            FigureCanvasAgg(figure)
+            text = figure.text(0.5, 0.5, char, fontproperties=self._font, ha="center", va="center")
+            figure.canvas.draw()
+            box = text.get_window_extent(figure.canvas.get_renderer())
+            rgb = np.asarray(figure.canvas.buffer_rgba())[..., :3]
+            height = rgb.shape[0]
+            y0, y1 = height - int(round(box.y1)), height - int(round(box.y0))
+            x0, x1 = int(round(box.x0)), int(round(box.x1))
+            self._glyphs[char] = rgb[y0:y1, x0:x1].copy()
+        return self._glyphs[char]
+
+    def _paste(self, pixels: np.ndarray, char: str, axis: str, x: float, y: float) -> None:
+        glyph = self.glyph(char)
+        h, w = glyph.shape[:2]
+        left = int(round(x - w / 2)) if axis == "x" else int(round(x - w))
+        top = pixels.shape[0] - int(round(y + h / 2))
+        region = pixels[top : top + h, left : left + w, :3]
+        np.minimum(region, glyph[: region.shape[0], : region.shape[1]], out=region)
+
+    def render(self, panels, labels: Sequence[str], titles=None, suptitle: str = "") -> bytes:
+        panels = np.asarray(panels, dtype=float)
+        labels = [str(x) for x in labels]
+        if panels.ndim != 3 or panels.shape[1:] != (len(labels), len(labels)):
+            raise ValueError(
+                f"panels must be (N, T, T) with T = {len(labels)} labels, got {panels.shape}"
+            )
+        self.prepare(len(panels), len(labels), titles)
+        c = self.current = self.canvases[(len(panels), len(labels), tuple(titles or ()))]
+        figure, canvas = c.figure, c.figure.canvas
+        name_key = (tuple(labels), suptitle)
+        if c.name_key != name_key:
+            canvas.restore_region(c.bare)
+            c.title.set_text(suptitle)
+            figure.draw_artist(c.title)
+            pixels = np.asarray(canvas.buffer_rgba())
+            for pos, axis, x, y in c.slots:
+                self._paste(pixels, labels[pos], axis, x, y)
+            c.named, c.name_key = canvas.copy_from_bbox(figure.bbox), name_key
+        else:
+            canvas.restore_region(c.named)
+        for ax, weights in zip(c.axes, panels, strict=True):
+            ax.images[0].set_data(weights)
+            figure.draw_artist(ax.images[0])
+        from PIL import Image  # matplotlib's own dependency
+
+        rgba = np.asarray(canvas.buffer_rgba())
+        buffer = io.BytesIO()
+        Image.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    @property
+    def figure(self) -> Figure | None:
+        """The Figure drawn last (its heatmaps hold the weights of the last render)."""
+        return self.current.figure if self.current else None
+
+
+# --------------------------------------------------------------------------- the explorer
+
+
+class Explorer:
+    """The widgets of notebook 09 and what happens when they change (see the module doc).
+
+    ``trained``: the ``(model, table, ...)`` of :func:`attention_utils.train.load_or_train_default`
+    (loaded when not given); ``untrained``: a model of the same sizes (default: a fresh
+    initialisation, :func:`untrained_copy`); ``train_names``: the names seen in training,
+    so generated names can be marked new (default: the training split of the names);
+    ``name``: the first name shown; ``warm_up``: build the figures for every name length
+    first (:meth:`warm_up`; a few seconds, after which every redraw is fast).
+    """
+
+    def __init__(
+        self,
+        trained=None,
+        untrained: CausalTransformer | None = None,
+        train_names: Sequence[str] | None = None,
+        name: str = "abhishek",
+        warm_up: bool = True,
+    ):
+        import ipywidgets as w
+
+        if trained is None:
+            from attention_utils.train import load_or_train_default
+
+            trained = load_or_train_default(progress=False)
+        self.models = {"trained": trained[0], "untrained": untrained or untrained_copy(trained[0])}
+        self.table: CharTable = trained[1]
+        if train_names is None:
+            from attention_utils.data import load_names, split_names
+
+            train_names = split_names(load_names())[0]
+        self.train_names = set(train_names)
+        config = self.models["trained"].config
+        self.max_letters = config.block_size - 2  # ^name$ must fit in block_size
+        self.renderer = HeatmapRenderer()
+        self.shown: np.ndarray | None = None  # (n_panels, T, T): the weights drawn last
+        self.labels: list[str] = []
+        self.redraw_ms: list[float] = []
+        self.samples: list[tuple[str, bool]] = []
+        self._draws = 0
+
+        def tagged(widget, css):
+            widget.add_class(css)
+            return widget
+
+        self.name = tagged(
+            w.Text(value=name, description="name", continuous_update=True), "explorer-name"
+        )
+        self.layer = tagged(
+            w.Dropdown(
+                options=[(f"layer {i}", i) for i in range(config.n_layers)],
+                value=config.n_layers - 1,
+                description="layer",
+            ),
+            "explorer-layer",
+        )
+        self.head = tagged(
+            w.Dropdown(
+                options=[("all heads", ALL_HEADS)]
+                + [(f"head {h}", h) for h in range(config.n_heads)],
+                value=ALL_HEADS,
+                description="head",
+            ),
+            "explorer-head",
+        )
+        self.model = tagged(
+            w.ToggleButtons(options=["trained", "untrained"], value="trained", description="model"),
+            "explorer-model",
+        )
+        self.mask = tagged(w.Checkbox(value=True, description="causal mask"), "explorer-mask")
+        self.message = tagged(w.HTML(value=""), "explorer-message")
+        self.heatmap = tagged(w.Image(format="png"), "explorer-heatmap")
+        self.caption = tagged(w.HTML(value=""), "explorer-caption")
+        self.temperature = tagged(
+            w.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature"),
+            "explorer-temperature",
+        )
+        self.generate = tagged(
+            w.Button(description="generate", tooltip="write new names with the model"),
+            "explorer-generate",
+        )
+        self.samples_html = tagged(w.HTML(value=""), "explorer-samples")
+        self.widget = tagged(
+            w.VBox(
+                [
+                    w.HBox([self.name, self.layer, self.head]),
+                    w.HBox([self.model, self.mask]),
+                    self.message,
+                    self.heatmap,
+                    self.caption,
+                    w.HBox([self.temperature, self.generate]),
+                    self.samples_html,
+                ]
+            ),
+            "explorer",
+        )
+        for control in (self.name, self.layer, self.head, self.model, self.mask):
+            control.observe(self.redraw, names="value")
+        self.generate.on_click(self.generate_names)
+        self.warm_up_seconds = self.warm_up() if warm_up else 0.0
+        self.redraw()
+
+    # ------------------------------------------------------------------ callbacks
+
+    def weights(self, name: str) -> list[torch.Tensor]:
+        """The selected model's attention for ``^name$``: per layer ``(n_heads, T, T)``.
+
+        Runs on one thread: for a model this small, waking more threads costs more than
+        the sums themselves (hundreds of milliseconds on a busy machine instead of one).
+        """
+        idx = self.table.encode(self.table.wrap(name))[None]
+        model = self.models[self.model.value]
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            maps = attention_maps(model, idx, causal=self.mask.value)
+        finally:
+            torch.set_num_threads(threads)
+        return [w[0] for w in maps]
+
+    def warm_up(self, lengths: Sequence[int] | None = None) -> float:
+        """Build the heatmap figures ahead of time, for names of these ``lengths`` (default:
+        every length the model can read), one head and all heads.
+
+        Returns the seconds it took. Without it, the first name of each length is slower.
+        """
+        start = time.perf_counter()
+        if lengths is None:
+            lengths = range(1, self.max_letters + 1)
+        n_heads = self.models["trained"].config.n_heads
+        for length in sorted(lengths):
+            self.renderer.prepare(1, length + 2)
+            self.renderer.prepare(n_heads, length + 2, [f"head {h}" for h in range(n_heads)])
+        if self.renderer.canvases:
+            for symbol in self.table.symbols:
+                self.renderer.glyph(symbol)
+        return time.perf_counter() - start
+
+    def redraw(self, change=None) -> bool:
+        """Draw the heatmap for the current controls; True if drawn, False for a bad name.
+
+        A bad name writes a friendly message into :attr:`message` and keeps the last
+        heatmap; a drawn one empties the message.
+        """
+        start = time.perf_counter()
+        try:
+            name = check_name(self.name.value, self.table, self.max_letters)
+        except (KeyError, ValueError) as error:
+            self.message.value = f'<span style="color:#b00020">⚠ {html.escape(friendly(error, self.name.value, self.table))}</span>'
+            return False
+        layer = self.weights(name)[self.layer.value]  # (H, T, T)
+        labels = list(self.table.wrap(name))
+        head = self.head.value
+        mask = "causal mask on" if self.mask.value else "causal mask off"
+        where = f"{self.model.value} model · layer {self.layer.value}"
+        if head == ALL_HEADS:
+            panels = layer.numpy()
+            titles = [f"head {h}" for h in range(len(panels))]
+            what = f"{where} · all heads · {mask}"
+        else:
+            panels = layer[head : head + 1].numpy()
+            titles = None
+            what = f"{where} · head {head} · {mask}"
+        self.heatmap.value = self.renderer.render(panels, labels, titles, suptitle=f"'{name}'")
+        self.shown, self.labels = panels, labels
+        self.message.value = ""
+        self.caption.value = (
+            f"<b>{html.escape(name)}</b> · {what}. Rows: the character asking (query); "
+            "columns: the characters it looks at (keys)."
+        )
+        self._draws += 1
+        self.redraw_ms.append(1000 * (time.perf_counter() - start))
+        return True
+
+    def generate_names(self, button=None, n: int = 10) -> list[tuple[str, bool]]:
+        """Write ``n`` names from the selected model at the slider's temperature.
+
+        Each click draws different names (the seed counts the clicks). Returns and shows
+        ``[(name, is_new)]``; a name not among the training names is marked new.
+        """
+        from attention_utils.train import mark_new, sample
+
+        self._clicks = getattr(self, "_clicks", 0) + 1
+        names = sample(
+            self.models[self.model.value],
+            self.table,
+            n=n,
+            temperature=self.temperature.value,
+            seed=self._clicks,
+        )
+        self.samples = mark_new(names, self.train_names)
+        items = "".join(
+            f"<li><b>{html.escape(s)}</b> <i>(new)</i></li>"
+            if new
+            else f"<li>{html.escape(s)}</li>"
+            for s, new in self.samples
+        )
+        self.samples_html.value = (
+            f"<p>{self.model.value} model, temperature {self.temperature.value:.1f}: "
+            f"{sum(new for _, new in self.samples)} of {n} names are new</p><ul>{items}</ul>"
+        )
+        return self.samples
+
+    @property
+    def figure(self) -> Figure | None:
+        """The matplotlib Figure the heatmap was drawn with."""
+        return self.renderer.figure
+
+    def median_redraw_ms(self) -> float:
+        """The median time of the redraws so far, in milliseconds."""
+        if not self.redraw_ms:
+            raise ValueError("nothing has been drawn yet")
+        return float(np.median(self.redraw_ms))
