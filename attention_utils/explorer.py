@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -498,6 +499,11 @@ class Explorer:
             f"{sum(new for _, new in self.samples)} of {n} names are new</p><ul>{items}</ul>"
         )
         return self.samples
+
+    @property
+    def message_text(self) -> str:
+        """The message shown in :attr:`message`, as plain text ("" when the name is fine)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.message.value)).strip()
 
     @property
     def figure(self) -> Figure | None:
