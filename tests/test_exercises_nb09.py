@@ -1,0 +1,156 @@
+"""The exercise checks of notebook 09: right answers pass, typical wrong ones fail with the
+message meant for them, and no message gives the answer away."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from attention_utils.exercises import nb09
+from attention_utils.explorer import attention_maps
+
+
+def predict(T):
+    allowed = torch.ones(T, T).tril()
+    return allowed / allowed.sum(dim=-1, keepdim=True)
+
+
+def mean_entropy(weights):
+    logs = torch.where(weights > 0, weights.log(), torch.zeros_like(weights))
+    return float(-(weights * logs).sum(dim=-1).mean())
+
+
+def not_written(*args):
+    raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+
+def test_uniform_prediction_accepts_any_right_answer():
+    assert nb09.check_uniform_prediction(predict)
+
+    def by_loops(T):  # another way to the same answer, as a list of lists
+        return [[1 / (i + 1) if j <= i else 0.0 for j in range(T)] for i in range(T)]
+
+    result = nb09.check_uniform_prediction(by_loops)
+    assert result, result.message
+    assert "untrained model is within" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda T: torch.full((T, T), 1 / T), "cannot look at the characters after it"),
+        (lambda T: predict(T).T, "transposed"),
+        (lambda T: torch.ones(T, T).tril(), "should each sum to 1"),
+        (lambda T: predict(T + 1), "has shape"),
+        (lambda T: torch.eye(T), "values differ"),
+        (not_written, "not written yet"),
+        (..., "still empty"),
+        ("uniform", "should be a function"),
+        (lambda T: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_uniform_prediction_names_the_mistake(answer, message):
+    result = nb09.check_uniform_prediction(answer)
+    assert not result and message in result.message, result.message
+    assert "❌" in repr(result)
+
+
+def test_uniform_prediction_compares_with_the_model(monkeypatch):
+    """If the untrained model did not average the past, a right formula would still fail."""
+    trained, untrained, table = nb09._models()
+    peaked = type(untrained)(untrained.config).eval()
+    with torch.no_grad():
+        peaked.load_state_dict(untrained.state_dict())
+        for block in peaked.blocks:
+            block.attn.q_proj.weight.mul_(300)
+    monkeypatch.setattr(nb09, "_MODELS", (trained, peaked, table))
+    result = nb09.check_uniform_prediction(predict)
+    assert not result and "differs from it by" in result.message
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+
+def test_mean_entropy_reference_values():
+    assert math.isclose(nb09.mean_entropy_reference(torch.full((4, 4), 0.25)), math.log(4))
+    assert nb09.mean_entropy_reference(torch.eye(3)) == 0.0
+    causal = predict(3)  # rows: 1 key, 2 keys, 3 keys
+    want = (0 + math.log(2) + math.log(3)) / 3
+    assert math.isclose(nb09.mean_entropy_reference(causal), want, rel_tol=1e-6)
+
+
+def test_mean_entropy_accepts_the_solution_and_a_tensor_result():
+    assert nb09.check_mean_entropy(mean_entropy)
+    assert nb09.check_mean_entropy(lambda w: torch.tensor(mean_entropy(w)))
+    assert nb09.check_mean_entropy(
+        lambda w: -torch.nansum(w * torch.log(w), dim=-1).mean()  # another way: nansum
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (lambda w: float(-(w * w.log()).sum(-1).mean()), "0 * log(0) must count as 0"),
+        (lambda w: -mean_entropy(w), "wrong sign"),
+        (lambda w: mean_entropy(w) / math.log(2), "in bits"),
+        (lambda w: mean_entropy(w) * w[..., 0].numel(), "adds up the rows"),
+        (lambda w: -(w * torch.where(w > 0, w.log(), 0 * w)).sum(-1), "should return one number"),
+        (lambda w: mean_entropy(w) + 0.1, "is not the mean entropy"),
+        (not_written, "not written yet"),
+        (None, "still empty"),
+    ],
+)
+def test_mean_entropy_names_the_mistake(answer, message):
+    result = nb09.check_mean_entropy(answer)
+    assert not result and message in result.message, result.message
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+
+def _entropies():
+    trained, _, table = nb09._models()
+    out = {}
+    for name in nb09.CANDIDATES:
+        idx = table.encode(table.wrap(name))[None]
+        out[name] = mean_entropy(attention_maps(trained, idx)[-1][0])
+    return out
+
+
+def test_most_peaked_accepts_the_right_name_in_any_case():
+    entropies = _entropies()
+    best = min(entropies, key=entropies.get)
+    assert nb09.check_most_peaked(best)
+    assert nb09.check_most_peaked(f"  {best.capitalize()} ")
+
+
+def test_most_peaked_rejects_the_others_without_naming_the_answer():
+    entropies = _entropies()
+    best = min(entropies, key=entropies.get)
+    order = sorted(entropies, key=entropies.get)
+    for rank, name in enumerate(order[1:], start=1):
+        result = nb09.check_most_peaked(name)
+        assert not result
+        assert best not in result.message
+        assert f"{rank} of the candidates" in result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [("bob", "not one of the candidates"), (..., "still empty"), (3, "should be a name")],
+)
+def test_most_peaked_names_the_mistake(answer, message):
+    result = nb09.check_most_peaked(answer)
+    assert not result and message in result.message
+
+
+def test_candidates_have_one_length_and_fit_the_vocabulary():
+    _, _, table = nb09._models()
+    assert len({len(n) for n in nb09.CANDIDATES}) == 1
+    for name in nb09.CANDIDATES:
+        table.encode(name)
