@@ -29,6 +29,7 @@ from attention_utils.train import (
     DEFAULT_MODEL,
     DEFAULT_TRAIN,
     TrainConfig,
+    _device,
     evaluate,
     fit_ngram,
     train_model,
@@ -149,11 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         "s / 1k names seen: training seconds per 1,000 training names processed "
         "(counts: one pass; transformer: steps x batch size)"
     )
-    threads = train_config.threads or torch.get_num_threads()
+    print(f"transformer vs trigram: {rows[2].val_nll - rows[1].val_nll:+.3f} nats per character")
+    device = _device(train_config.device)
+    threads = train_config.threads if device.type == "cpu" and train_config.threads else None
+    threads = threads or torch.get_num_threads()
     print(
-        f"torch {torch.__version__}, {threads} thread(s) for training "
-        f"(torch default {torch.get_num_threads()}), {platform.machine()} CPU, "
-        f"python {platform.python_version()}"
+        f"device {device.type}, {threads} thread(s) for training "
+        f"(torch default {torch.get_num_threads()}), torch {torch.__version__}, "
+        f"{platform.machine()}, python {platform.python_version()}"
     )
     return 0
 

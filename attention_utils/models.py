@@ -126,14 +126,15 @@ class NGramModel(nn.Module):
         return V ** (self.n - 1) * (V - 2)
 
     def contexts(self, idx: torch.Tensor) -> torch.Tensor:
-        """``idx (B, T)`` -> ``(B, T, n-1)``: the ids each position predicts from."""
+        """``idx (B, T)`` -> ``(B, T, n-1)``: the ids each position predicts from.
+
+        Position t reads ``idx[t-n+2 .. t]``; positions before the start are ``^``.
+        """
         B, T = idx.shape
-        start = self.table.stoi[START]
-        padded = torch.cat(
-            [torch.full((B, self.n - 2 if self.n > 1 else 0), start, dtype=idx.dtype), idx.cpu()],
-            dim=1,
-        )
-        return padded.unfold(1, self.n - 1, 1) if self.n > 1 else padded[:, :, None][:, :, :0]
+        if self.n == 1:
+            return idx.new_zeros(B, T, 0)
+        before = torch.full((B, self.n - 2), self.table.stoi[START], dtype=idx.dtype)
+        return torch.cat([before, idx.cpu()], dim=1).unfold(1, self.n - 1, 1)
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
         if idx.dim() != 2:
@@ -157,8 +158,8 @@ class ModelConfig:
     d_model: int = 64
     n_heads: int = 4
     n_layers: int = 2
-    d_ff: int = 256  # hidden size of the MLP
-    dropout: float = 0.1
+    d_ff: int = 128  # hidden size of the MLP
+    dropout: float = 0.2
 
     def __post_init__(self):
         if self.d_model % self.n_heads:
@@ -269,14 +270,16 @@ def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table:
 
     ``weights``: one ``(B, H, T, T)`` tensor per layer (from
     :meth:`CausalTransformer.attention_weights`); ``idx (B, T)``: the inputs ``^name`` from
-    :func:`encode_batch`. Averages over every query position after ``^`` (the first one can
-    only attend to itself) of every name, padding left out. Returns a list of dicts, one per
-    layer and head, with:
+    :func:`encode_batch`. Averages over every query from the second letter on (so that the
+    start token, the character two back, the previous character and the query itself are
+    four different keys) of every name, padding left out. Returns a list of dicts, one per
+    layer and head, with the mean weight on:
 
-    - ``previous``: weight on the character just before the query;
-    - ``self``: weight on the query's own character;
-    - ``start``: weight on the start token ``^``;
-    - ``vowels``: total weight on keys that are vowels (a, e, i, o, u).
+    - ``start``: the start token ``^``;
+    - ``two back``: the character two before the query;
+    - ``previous``: the character just before the query;
+    - ``self``: the query's own character;
+    - ``vowels``: keys that are vowels (a, e, i, o, u), all together.
 
     :func:`uniform_weights` gives the weights of a head that spreads its attention evenly,
     the reference to compare with.
@@ -284,10 +287,9 @@ def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table:
     if idx.dim() != 2:
         raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
     B, T = idx.shape
-    pad = table.stoi[END]
-    lengths = (idx != pad).sum(1)  # ^name has no $; padding is $
+    lengths = (idx != table.stoi[END]).sum(1)  # ^name has no $; padding is $
     pos = torch.arange(T)
-    queries = (pos[None, :] >= 1) & (pos[None, :] < lengths[:, None])  # (B, T)
+    queries = (pos[None, :] >= 2) & (pos[None, :] < lengths[:, None])  # (B, T)
     n = queries.sum().clamp(min=1)
     vowel_ids = torch.tensor([table.stoi[c] for c in VOWELS if c in table.stoi], dtype=idx.dtype)
     is_vowel = torch.isin(idx, vowel_ids).to(torch.float32)  # (B, T) over keys
@@ -298,12 +300,15 @@ def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table:
                 f"layer {layer}: weights must be (B={B}, H, T={T}, T), got {tuple(w.shape)}"
             )
         w = w.detach().cpu().float()
-        prev = torch.zeros_like(w[..., 0])
-        prev[..., 1:] = torch.diagonal(w, offset=-1, dim1=-2, dim2=-1)
+        back1 = torch.zeros_like(w[..., 0])
+        back1[..., 1:] = torch.diagonal(w, offset=-1, dim1=-2, dim2=-1)
+        back2 = torch.zeros_like(w[..., 0])
+        back2[..., 2:] = torch.diagonal(w, offset=-2, dim1=-2, dim2=-1)
         stats = {
-            "previous": prev,
-            "self": torch.diagonal(w, dim1=-2, dim2=-1),
             "start": w[..., 0],
+            "two back": back2,
+            "previous": back1,
+            "self": torch.diagonal(w, dim1=-2, dim2=-1),
             "vowels": (w * is_vowel[:, None, None, :]).sum(-1),
         }  # each (B, H, T): one number per query
         for head in range(w.shape[1]):

@@ -20,6 +20,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -62,6 +63,21 @@ def _device(device) -> torch.device:
         ) from e
 
 
+@contextmanager
+def one_thread():
+    """Run the block with one CPU thread, then restore the thread count.
+
+    The models here are so small that splitting their work between threads costs more than
+    it saves; on a busy two-core machine two threads can be many times slower than one.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # --------------------------------------------------------------------------- evaluation
 
 
@@ -71,7 +87,7 @@ def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 51
 
     Every letter and the end token ``$`` of every name count once; the mean is over all
     those characters together (a long name weighs more than a short one). Runs the model
-    in eval mode and restores its mode.
+    in eval mode (on one CPU thread, see :func:`one_thread`) and restores its mode.
     """
     if len(names) == 0:
         raise ValueError("evaluate needs at least one name, got an empty list")
@@ -81,17 +97,18 @@ def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 51
     device = device.device if device is not None else torch.device("cpu")
     total, count = 0.0, 0
     try:
-        for i in range(0, len(names), batch_size):
-            idx, targets = encode_batch(names[i : i + batch_size], table, device)
-            logits, _ = model(idx)
-            nll = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).double(),
-                targets.reshape(-1),
-                ignore_index=IGNORE_INDEX,
-                reduction="sum",
-            )
-            total += float(nll)
-            count += int((targets != IGNORE_INDEX).sum())
+        with one_thread():
+            for i in range(0, len(names), batch_size):
+                idx, targets = encode_batch(names[i : i + batch_size], table, device)
+                logits, _ = model(idx)
+                nll = torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]).double(),
+                    targets.reshape(-1),
+                    ignore_index=IGNORE_INDEX,
+                    reduction="sum",
+                )
+                total += float(nll)
+                count += int((targets != IGNORE_INDEX).sum())
     finally:
         model.train(was_training)
     return total / count
@@ -130,15 +147,15 @@ def fit_ngram(
 class TrainConfig:
     """How :func:`train_model` trains. Plain types only, so it can be saved and loaded."""
 
-    steps: int = 1500
-    batch_size: int = 32
+    steps: int = 500
+    batch_size: int = 128
     lr: float = 3e-3
     min_lr: float = 3e-4  # cosine decay from lr to min_lr after a short warm-up
     warmup: int = 50
     weight_decay: float = 0.1
     eval_every: int = 50
     seed: int = 0
-    device: str = "cpu"  # "cpu", "cuda", "mps" or "auto" (the best one present)
+    device: str = "auto"  # "auto" (a CUDA GPU or Apple MPS if present, else the CPU) or a device
     threads: int = 1  # CPU threads while training (a model this small is fastest on one); 0 = as is
     train_eval_names: int = 256  # the train curve is measured on this many fixed training names
     ema: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
@@ -205,7 +222,9 @@ def train_model(
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
     ]
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99))
+    # fused: one kernel for all the parameters, much less overhead per step (CPU and CUDA)
+    fused = device.type in ("cpu", "cuda")
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99), fused=fused)
     idx_all, targets_all = encode_batch(list(train), table, device)
     # The train curve uses a fixed sample: evaluating every training name each time would cost
     # more than the training steps in between.
@@ -292,17 +311,18 @@ def sample(
         done = torch.zeros(n, dtype=torch.bool)
         end = table.stoi[END]
         device = next(iter(model.parameters()), torch.zeros(0)).device
-        for _ in range(max_len):
-            logits, _ = model(idx.to(device))
-            logits = logits[:, -1].double().cpu() / temperature
-            logits[:, start] = float("-inf")  # ^ only ever starts a name
-            probs = torch.softmax(logits, dim=-1)
-            nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
-            nxt[done] = end
-            idx = torch.cat([idx, nxt[:, None]], dim=1)
-            done |= nxt == end
-            if done.all():
-                break
+        with one_thread():
+            for _ in range(max_len):
+                logits, _ = model(idx.to(device))
+                logits = logits[:, -1].double().cpu() / temperature
+                logits[:, start] = float("-inf")  # ^ only ever starts a name
+                probs = torch.softmax(logits, dim=-1)
+                nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
+                nxt[done] = end
+                idx = torch.cat([idx, nxt[:, None]], dim=1)
+                done |= nxt == end
+                if done.all():
+                    break
     finally:
         model.train(was_training)
     names = []
@@ -323,7 +343,7 @@ def mark_new(samples: Sequence[str], train: Sequence[str]) -> list[tuple[str, bo
 #: The model of notebooks 08 and 09 (and of the benchmark).
 DEFAULT_MODEL = ModelConfig()
 #: How it is trained.
-DEFAULT_TRAIN = TrainConfig()
+DEFAULT_TRAIN = TrainConfig(device="cpu")  # the same weights on every run: CPU, one thread
 
 
 class TrainedModel(NamedTuple):
@@ -340,12 +360,15 @@ def fresh_model(config: ModelConfig | None = None, seed: int | None = None) -> C
     With the defaults (``config`` = the default sizes for the names, ``seed`` =
     ``DEFAULT_TRAIN.seed``) this is exactly the untrained state of the model that
     :func:`load_or_train_default` returns: the picture to compare the learned one with.
+    The global random state is left as it was.
     """
     if config is None:
         table = CharTable.from_names(data.load_names())
         config = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
-    set_seed(DEFAULT_TRAIN.seed if seed is None else seed)
-    return CausalTransformer(config).eval()
+    with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
+        torch.manual_seed(DEFAULT_TRAIN.seed if seed is None else seed)
+        model = CausalTransformer(config)
+    return model.eval()
 
 
 def _cache_key(names: Sequence[str], model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
@@ -375,12 +398,16 @@ def load_or_train_default(
     ``fresh_model(model.config)``.
 
     The model is trained on the training names of ``split_names(load_names())`` with
-    :data:`DEFAULT_TRAIN` (fixed seed, CPU, so each run gives the same weights on a given
-    machine; about 15 s on two cores). It is cached in ``cache_dir`` (default
-    ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on the
-    names and both configs, written atomically, and loaded with
+    :data:`DEFAULT_TRAIN` (fixed seed, CPU, one thread, so each run gives the same weights on
+    a given machine; about 20 s on this two-core machine). It is cached in ``cache_dir``
+    (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
+    the names and both configs, written atomically, and loaded with
     ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
-    ``retrain=True`` ignores the cache.
+    ``retrain=True`` ignores the cache. Training removes the cached models of other configs.
+
+    The model is so small that one CPU thread runs it fastest: on a busy two-core machine,
+    ``torch.set_num_threads(1)`` makes a forward pass many times faster than two threads
+    (training sets it by itself, see ``TrainConfig.threads``).
 
         >>> model, table, history = load_or_train_default()
         >>> idx = table.encode(table.wrap("abhishek"))[None]
@@ -414,4 +441,7 @@ def load_or_train_default(
         buffer,
     )
     data._write_atomically(buffer.getvalue(), path)
+    for stale in cache_dir.glob("default-model-*.pt"):  # models of older configs or names
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return TrainedModel(model, table, history)

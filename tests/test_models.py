@@ -12,8 +12,10 @@ from attention_utils.models import (
     CausalTransformer,
     ModelConfig,
     NGramModel,
+    attention_profile,
     count_parameters,
     encode_batch,
+    uniform_weights,
 )
 from attention_utils.vocab import CharTable
 
@@ -211,3 +213,48 @@ def test_parameter_count_matches_the_sizes():
     per_layer = 2 * 2 * d + 4 * (d * d + d) + (d * f + f) + (f * d + d)
     want = V * d + T * d + L * per_layer + 2 * d + (d * V + V)
     assert count_parameters(tiny_model()) == want
+
+
+# --------------------------------------------------------------------------- reading the heads
+
+
+def test_attention_profile_of_hand_made_heads():
+    idx, _ = encode_batch(["abe", "om"], TABLE)  # ^abe, ^om$ (padded)
+    T = idx.shape[1]
+    previous = torch.zeros(T, T)
+    previous[0, 0] = 1
+    previous[torch.arange(1, T), torch.arange(T - 1)] = 1  # every query looks one back
+    start = torch.zeros(T, T)
+    start[:, 0] = 1  # every query looks at ^
+    weights = torch.stack([previous, start])[None].expand(2, 2, T, T)
+    rows = attention_profile([weights], idx, TABLE)
+    assert [(r["layer"], r["head"]) for r in rows] == [(0, 0), (0, 1)]
+    # queries from the second letter on: b, e of ^abe and m of ^om
+    assert rows[0]["previous"] == pytest.approx(1.0)
+    assert rows[0]["start"] == rows[0]["two back"] == rows[0]["self"] == 0.0
+    # the keys one back of b, e, m are a, b, o: two vowels of three
+    assert rows[0]["vowels"] == pytest.approx(2 / 3)
+    assert rows[1]["start"] == pytest.approx(1.0)
+    assert rows[1]["previous"] == 0.0
+    assert rows[1]["vowels"] == pytest.approx(0.0)
+
+
+def test_uniform_weights_profile_and_untrained_model_is_close_to_it():
+    idx, _ = encode_batch(NAMES, TABLE)
+    uniform = uniform_weights(idx, n_heads=2)
+    assert uniform.shape == (len(NAMES), 2, idx.shape[1], idx.shape[1])
+    assert torch.allclose(uniform.sum(-1), torch.ones(uniform.shape[:-1]))
+    (u,) = attention_profile([uniform[:, :1]], idx, TABLE)
+    # the query at position i spreads 1/(i+1): ^, two back, previous and self get the same
+    assert u["previous"] == pytest.approx(u["start"])
+    assert u["self"] == pytest.approx(u["start"])
+    assert u["two back"] == pytest.approx(u["start"])
+    for row in attention_profile(tiny_model().attention_weights(idx), idx, TABLE):
+        for key in ("start", "two back", "previous", "self", "vowels"):
+            assert abs(row[key] - u[key]) < 0.05, (row, u)
+
+
+def test_attention_profile_rejects_mismatched_shapes():
+    idx, _ = encode_batch(NAMES, TABLE)
+    with pytest.raises(ValueError, match="layer 0: weights must be"):
+        attention_profile([torch.ones(2, 1, 3, 3)], idx, TABLE)

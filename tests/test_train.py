@@ -16,6 +16,7 @@ from attention_utils.train import (
     default_device,
     evaluate,
     fit_ngram,
+    fresh_model,
     load_or_train_default,
     mark_new,
     sample,
@@ -93,6 +94,9 @@ def test_training_is_repeatable_with_the_same_seed_and_differs_with_another():
 def test_training_restores_the_thread_count():
     threads = torch.get_num_threads()
     train_model(small_model(), HANDFUL, ["omkar"], TABLE, quick(steps=2, threads=1), progress=False)
+    assert torch.get_num_threads() == threads
+    sample(small_model(), TABLE, n=2)
+    evaluate(small_model(), HANDFUL, TABLE)
     assert torch.get_num_threads() == threads
 
 
@@ -204,3 +208,42 @@ def test_the_cache_is_loaded_with_weights_only(tiny_default):
     saved = torch.load(path, weights_only=True)
     assert set(saved) >= {"model_config", "train_config", "symbols", "state_dict", "history"}
     assert saved["model_config"]["d_model"] == 16
+
+
+def test_fresh_model_is_the_starting_point_of_the_default_model(tiny_default, monkeypatch):
+    # one step with a vanishing learning rate: the trained weights are the starting weights
+    monkeypatch.setattr(
+        train_mod, "DEFAULT_TRAIN", quick(steps=1, eval_every=1, lr=1e-9, min_lr=0.0, warmup=1)
+    )
+    trained = load_or_train_default(progress=False)
+    state = torch.random.get_rng_state()
+    before = fresh_model(trained.model.config)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's random state is kept
+    assert not before.training
+    for (k, a), b in zip(
+        before.state_dict().items(), trained.model.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(a, b, atol=1e-6), k
+    other = fresh_model(trained.model.config, seed=1)
+    assert not torch.allclose(other.head.weight, before.head.weight)
+
+
+def test_training_a_new_default_removes_stale_cached_models(tiny_default, monkeypatch):
+    load_or_train_default(progress=False)
+    (old,) = (tiny_default / "cache").glob("*.pt")
+    monkeypatch.setattr(train_mod, "DEFAULT_TRAIN", quick(steps=4, eval_every=2))
+    load_or_train_default(progress=False)
+    (new,) = (tiny_default / "cache").glob("*.pt")
+    assert new != old
+
+
+def test_weight_averaging_keeps_an_average_that_is_evaluated():
+    model = small_model(dropout=0.1)
+    cfg = quick(steps=30, ema=0.9)
+    history = train_model(model, HANDFUL, ["omkar", "meena"], TABLE, cfg, progress=False)
+    assert evaluate(model, ["omkar", "meena"], TABLE) == pytest.approx(history.best_val, rel=1e-6)
+    plain = small_model(dropout=0.1)
+    train_model(plain, HANDFUL, ["omkar", "meena"], TABLE, quick(steps=30), progress=False)
+    assert not torch.equal(model.head.weight, plain.head.weight)
+    with pytest.raises(ValueError, match="ema must be in"):
+        TrainConfig(ema=1.0)
