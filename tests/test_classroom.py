@@ -273,6 +273,14 @@ def _defined_names(source: str) -> tuple[set[str], set[str]]:
     return variables, functions
 
 
+def _used_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _output_text(cell) -> str:
     parts = []
     for out in cell.get("outputs", []):
@@ -290,12 +298,16 @@ def run_stubs_against_checks(teacher, student, folder: Path) -> list[str]:
     defined and that the kernel does not know yet are given unfinished values (``...`` for
     a value, a function raising NotImplementedError for a function), and the check cell
     runs: it must print a "❌ Not yet" verdict, not pass and not crash. Returns the verdicts.
+
+    Any other cell must run, except one that uses a name an exercise defines (a demo of the
+    student's function after its check): until the exercise is done it may fail, as the
+    stub does.
     """
     pairs = classroom.exercise_cells(teacher)
     stubs = {sol: check for sol, check in pairs}
     checks = {check for _, check in pairs}
     last = max(checks)
-    verdicts = []
+    verdicts, exercise_names = [], set()
     client = NotebookClient(
         student,
         kernel_name="python3",
@@ -311,6 +323,7 @@ def run_stubs_against_checks(teacher, student, folder: Path) -> list[str]:
                     client.execute_cell(cell, index)
                 assert failure.value.ename == "NotImplementedError", failure.value
                 variables, functions = _defined_names(teacher.cells[index].source)
+                exercise_names |= variables | functions
                 unfinished = [
                     f"if {name!r} not in globals(): {name} = ..." for name in sorted(variables)
                 ] + [
@@ -321,8 +334,14 @@ def run_stubs_against_checks(teacher, student, folder: Path) -> list[str]:
                 probe = new_code_cell("\n".join(unfinished) or "pass")
                 client.execute_cell(probe, index)
                 continue
-            client.execute_cell(cell, index)
-            if index in checks:
+            if index not in checks:
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError:
+                    if not _used_names(cell.source) & exercise_names:
+                        raise
+            else:
+                client.execute_cell(cell, index)
                 text = _output_text(cell)
                 where = f"check in cell {index}: {text!r}"
                 assert "❌" in text and "✅" not in text, (
@@ -336,6 +355,16 @@ def test_stubs_of_the_small_notebook_fail_their_checks(small):
     teacher = nbformat.read(small, 4)
     verdicts = run_stubs_against_checks(teacher, classroom.student_notebook(teacher), small.parent)
     assert len(verdicts) == 2 and "square is not right" in verdicts[0]
+
+
+def test_stub_runner_allows_a_demo_of_an_exercise_but_not_a_broken_cell(small):
+    teacher = nbformat.read(small, 4)
+    teacher.cells.insert(6, _cell("code", "print(square + 1)"))  # uses exercise 1's answer
+    verdicts = run_stubs_against_checks(teacher, classroom.student_notebook(teacher), small.parent)
+    assert len(verdicts) == 2
+    teacher.cells.insert(7, _cell("code", "print(undefined_thing)"))
+    with pytest.raises(CellExecutionError, match="undefined_thing"):
+        run_stubs_against_checks(teacher, classroom.student_notebook(teacher), small.parent)
 
 
 def test_stub_runner_notices_a_check_that_passes_without_an_answer(small):
