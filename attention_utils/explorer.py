@@ -25,10 +25,14 @@ the whole ``VBox``          ``explorer``
 ``HTML`` names              ``explorer-samples``             the generated names, new ones marked
 ==========================  ===============================  ===================================
 
-The first three rows are ``HBox`` es: (name, layer, head), (model, mask), and at the bottom
-(temperature, generate). A name the model cannot read (a character outside the vocabulary,
+Three rows are ``HBox`` es: (name, layer, head), (model, mask), and near the bottom
+(temperature, generate). In the page, the class sits on the widget's own element: the
+``<input>`` to type into is ``.explorer-name input``, the heatmap is ``img.explorer-heatmap``
+(its ``src``, a ``blob:`` URL of the PNG, changes with every redraw), the message is the text of
+``.explorer-message``. A name the model cannot read (a character outside the vocabulary,
 an empty or too long name) leaves the last heatmap in place and writes the reason into
-``explorer-message``; a good name empties the message and changes the ``<img>`` ``src``.
+``explorer-message`` (e.g. "The model cannot read 'é' in 'josé': ..."); a good name
+empties the message and changes the heatmap. The Text widget sends every keystroke.
 
 **Callbacks.** Every control calls :meth:`Explorer.redraw` (the generate button calls
 :meth:`Explorer.generate_names`). They run without a browser too: set
