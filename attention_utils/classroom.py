@@ -96,6 +96,38 @@ def _read(path: Path | str):
     return nbformat.read(path, as_version=4)
 
 
+#: The file that marks a folder as written by this module (so it may be emptied next time).
+MARKER = ".classroom-output"
+
+
+def _fresh_folder(out: Path, sources: Sequence[Path]) -> Path:
+    """Empty ``out`` (or create it) for a new build, refusing any folder it could harm.
+
+    ``out`` may not hold the project, the package or a source notebook, and a folder that is
+    not empty must carry :data:`MARKER` (written by an earlier build): a ValueError otherwise.
+    """
+    out = out.resolve()
+    protected = {ROOT, Path(__file__).resolve().parent, *(s.resolve().parent for s in sources)}
+    for folder in protected:
+        if out == folder or out in folder.parents:
+            raise ValueError(
+                f"refusing to write into {out}: it holds {folder}; choose a folder of its own "
+                "(e.g. build/student or build/slides)"
+            )
+    if out.exists():
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise ValueError(
+                f"{out} is not empty and was not written by this command: choose another "
+                "--out, or empty it first"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / MARKER).write_text(
+        "Written by python -m attention_utils.classroom, which empties this folder on each run.\n"
+    )
+    return out
+
+
 # --------------------------------------------------------------------------- student copies
 
 
@@ -190,16 +222,14 @@ def write_student_copies(
 ) -> list[Path]:
     """Write a student copy of each notebook to ``out/notebooks/`` plus what a student needs.
 
-    Returns the paths of the notebooks written. ``out`` is emptied first, so a solution of
-    an earlier run cannot linger there.
+    Returns the paths of the notebooks written. ``out`` is emptied first (see
+    :func:`_fresh_folder`), so a solution of an earlier run cannot linger there.
     """
     sources = [Path(p) for p in notebooks] if notebooks is not None else find_notebooks()
     if not sources:
         raise ValueError("no notebooks given: expected notebooks/NN_*.ipynb files")
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    (out / "notebooks").mkdir(parents=True)
+    out = _fresh_folder(Path(out), sources)
+    (out / "notebooks").mkdir()
     written = []
     for src in sources:
         dest = out / "notebooks" / src.name
@@ -356,10 +386,7 @@ def build_slides(
     sources = [Path(p) for p in notebooks] if notebooks is not None else find_notebooks()
     if not sources:
         raise ValueError("no notebooks given: expected notebooks/NN_*.ipynb files")
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = _fresh_folder(Path(out), sources)
     copy_assets(assets if assets is not None else default_assets(), out)
     exporter = slides_exporter()
     decks = []

@@ -149,8 +149,8 @@ def test_a_markdown_solution_becomes_a_markdown_stub():
 
 def test_write_student_copies_writes_what_a_student_needs(small, tmp_path):
     out = tmp_path / "student"
-    (out / "notebooks").mkdir(parents=True)
-    (out / "notebooks" / "99_stale.ipynb").write_text(SOLUTION_1)  # from an earlier run
+    classroom.write_student_copies([small], out)
+    (out / "notebooks" / "99_stale.ipynb").write_text(SOLUTION_1)  # left by an earlier run
     (small.parent / "picture.png").write_bytes(b"\x89PNG")
     written = classroom.write_student_copies([small], out)
     assert written == [out / "notebooks" / "01_small.ipynb"]
@@ -174,6 +174,23 @@ def test_write_student_copies_refuses_nothing_and_non_notebooks(tmp_path):
         classroom.write_student_copies([text], tmp_path / "out")
     with pytest.raises(FileNotFoundError, match="no notebook at"):
         classroom.write_student_copies([tmp_path / "02_missing.ipynb"], tmp_path / "out")
+
+
+def test_output_folders_that_could_be_harmed_are_refused(small, tmp_path):
+    for out in (small.parent, tmp_path, ROOT, ROOT / "attention_utils"):
+        with pytest.raises(ValueError, match="refusing to write into"):
+            classroom.write_student_copies([small], out)
+    assert small.exists() and (ROOT / "attention_utils" / "classroom.py").exists()
+    foreign = tmp_path / "somebody_elses"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("keep me")
+    with pytest.raises(ValueError, match="not written by this command"):
+        classroom.build_slides([small], foreign, fake_node_modules(tmp_path / "nm"))
+    assert (foreign / "thesis.tex").read_text() == "keep me"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    classroom.write_student_copies([small], empty)
+    assert (empty / classroom.MARKER).exists()
 
 
 def test_command_line_student_and_its_errors(small, tmp_path):
