@@ -66,8 +66,20 @@ class Problems:
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
-def watch(page, problems: Problems, ignore_console=()) -> None:
-    """Record console errors, page errors, failed requests and requests to other hosts."""
+def _external(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and (parts.hostname or "") not in (
+        LOCAL_HOSTS
+    )
+
+
+def watch(page, problems: Problems, ignore_console=(), block_external: bool = True) -> None:
+    """Record console errors, page errors, failed requests and requests to other hosts.
+
+    ``block_external`` also aborts requests to other hosts (as a machine with no internet
+    would). JupyterLab's kernel start stalls under Playwright's request routing, so its
+    tests only record such requests.
+    """
 
     def on_console(msg):
         if msg.type == "error" and not any(s in msg.text for s in ignore_console):
@@ -79,14 +91,15 @@ def watch(page, problems: Problems, ignore_console=()) -> None:
             problems.failed_requests.append(f"{response.url} -> HTTP {response.status}")
 
     def on_request_failed(request):
-        problems.failed_requests.append(f"{request.url} -> {request.failure}")
+        if not _external(request.url):  # an external one is reported as such
+            problems.failed_requests.append(f"{request.url} -> {request.failure}")
+
+    def on_request(request):
+        if _external(request.url):
+            problems.external_requests.append(request.url)
 
     def route(route):
-        url = route.request.url
-        scheme = urlsplit(url).scheme
-        host = urlsplit(url).hostname or ""
-        if scheme in ("http", "https", "ws", "wss") and host not in LOCAL_HOSTS:
-            problems.external_requests.append(url)
+        if _external(route.request.url):
             route.abort()
         else:
             route.continue_()
@@ -95,4 +108,6 @@ def watch(page, problems: Problems, ignore_console=()) -> None:
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
     page.on("response", on_response)
     page.on("requestfailed", on_request_failed)
-    page.route("**/*", route)
+    page.on("request", on_request)
+    if block_external:
+        page.route("**/*", route)
