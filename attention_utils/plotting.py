@@ -154,7 +154,11 @@ def plot_attention_grid(
     ncols = ncols or min(n, 4)
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel_size * ncols + 0.8, panel_size * nrows + 0.4), squeeze=False
+        nrows,
+        ncols,
+        figsize=(panel_size * ncols + 0.8, panel_size * nrows + 0.4),
+        squeeze=False,
+        gridspec_kw={"hspace": 0.45},  # room for a row's title and top tick labels
     )
     for idx, ax in enumerate(axes.flat):
         if idx >= n:
@@ -178,5 +182,5 @@ def plot_attention_grid(
     image = axes.flat[0].images[0]
     fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, y=1.0)  # above the first row's titles
     return fig
