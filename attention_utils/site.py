@@ -243,6 +243,8 @@ OWN_FILES = {"series.css": "series.css", "widgets-setup.js": "widgets/setup.js"}
 #: The source folder of the static files. Not ``_static``: Jupyter Book would add every
 #: script found there (all of MathJax's) to every page.
 ASSETS_DIR = "assets"
+#: Files copied as they are into the root of the site.
+EXTRA_DIR = "extra"
 
 
 def copy_assets(node_modules: Path, static: Path) -> None:
@@ -273,6 +275,14 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     copy_assets(site_dir / "node_modules", src / ASSETS_DIR)
     for name, dest in OWN_FILES.items():
         shutil.copy2(site_dir / name, src / ASSETS_DIR / dest)
+    # Opened from disk (file://), the widget manager asks for its icon fonts at
+    # notebooks/@jupyter-widgets/ (its URL has no origin to build on): put a copy there.
+    fonts = src / ASSETS_DIR / "widgets" / "@jupyter-widgets" / "html-manager" / "dist"
+    file_fonts = src / EXTRA_DIR / "notebooks" / "@jupyter-widgets"
+    file_fonts.mkdir(parents=True)
+    for font in fonts.glob("*.*"):
+        if font.suffix in (".woff2", ".woff", ".ttf", ".eot", ".svg"):
+            shutil.copy2(font, file_fonts / font.name)
     (src / "_toc.yml").write_text(toc_yaml(infos), encoding="utf-8")
     template = (site_dir / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")
