@@ -19,6 +19,7 @@ import io
 import json
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -403,7 +404,8 @@ def load_or_train_default(
     (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
     the names and both configs, written atomically, and loaded with
     ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
-    ``retrain=True`` ignores the cache. Training removes the cached models of other configs.
+    ``retrain=True`` ignores the cache; a cache file that cannot be loaded is trained again
+    (with a warning). Training removes the cached models of other configs.
 
     The model is so small that one CPU thread runs it fastest: on a busy two-core machine,
     ``torch.set_num_threads(1)`` makes a forward pass many times faster than two threads
@@ -421,11 +423,16 @@ def load_or_train_default(
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
     path = cache_dir / f"default-model-{_cache_key(names, model_cfg, train_cfg)}.pt"
     if path.exists() and not retrain:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-        model = CausalTransformer(ModelConfig(**saved["model_config"]))
-        model.load_state_dict(saved["state_dict"])
-        model.eval()
-        return TrainedModel(model, CharTable(saved["symbols"]), History(**saved["history"]))
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            model = CausalTransformer(ModelConfig(**saved["model_config"]))
+            model.load_state_dict(saved["state_dict"])
+            history = History(**saved["history"])
+            return TrainedModel(model.eval(), CharTable(saved["symbols"]), history)
+        except Exception as e:  # unreadable or from other code: train again, say why
+            warnings.warn(
+                f"cached model {path} could not be loaded ({e}); training it again", stacklevel=2
+            )
     model = fresh_model(model_cfg, train_cfg.seed)
     history = train_model(model, train, val, table, train_cfg, progress=progress)
     model.cpu().eval()

@@ -247,3 +247,13 @@ def test_weight_averaging_keeps_an_average_that_is_evaluated():
     assert not torch.equal(model.head.weight, plain.head.weight)
     with pytest.raises(ValueError, match="ema must be in"):
         TrainConfig(ema=1.0)
+
+
+def test_an_unreadable_cache_is_trained_again(tiny_default):
+    first = load_or_train_default(progress=False)
+    (path,) = (tiny_default / "cache").glob("*.pt")
+    path.write_bytes(b"not a model")
+    with pytest.warns(UserWarning, match="could not be loaded"):
+        again = load_or_train_default(progress=False)
+    assert torch.equal(again.model.head.weight, first.model.head.weight)
+    assert torch.load(path, weights_only=True)["symbols"] == first.table.symbols
