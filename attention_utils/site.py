@@ -220,7 +220,7 @@ def series_map(infos: list[NotebookInfo]) -> str:
     if not infos:
         return "*No notebook is in `notebooks/` yet.*\n"
     cards = "\n\n".join(_card(info) for info in infos)
-    return f":::::{{grid}} 1 2 2 3\n:gutter: 3\n\n{cards}\n:::::\n"
+    return f":::::{{grid}} 1 1 2 2\n:gutter: 3\n\n{cards}\n:::::\n"
 
 
 def landing_page(infos: list[NotebookInfo], template: str) -> str:
