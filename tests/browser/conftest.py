@@ -101,6 +101,8 @@ def site_url(site):
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("failed-*.png"):  # from an earlier run
+        old.unlink()
     return SCREENSHOTS
 
 

@@ -89,7 +89,12 @@ def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
     log = work / "jupyter-lab.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     server = LabServer(f"http://127.0.0.1:{port}", token, process, log)
     deadline = time.monotonic() + timeout
@@ -110,16 +115,12 @@ def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
 def stop_lab(server: LabServer, timeout: float = 20) -> None:
     """Stop the server by its PID: SIGTERM (it shuts its kernels down), then SIGKILL."""
     if server.process.poll() is None:
-        server.process.send_signal(signal.SIGINT)
+        server.process.terminate()
         try:
-            server.process.wait(timeout / 2)
+            server.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            server.process.terminate()
-            try:
-                server.process.wait(timeout / 2)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.process.pid, signal.SIGKILL)
-                server.process.wait(5)
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(5)
 
 
 def lab_workdir() -> Path:

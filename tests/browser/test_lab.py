@@ -9,6 +9,7 @@ checks that the notebook it ran is unchanged on disk.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -36,9 +37,11 @@ LAB_CONSOLE_NOISE = ("Could not restore the debugger state: Canceled future for 
 
 @pytest.fixture(scope="module")
 def lab():
-    server = start_lab(NOTEBOOKS_DIR, lab_workdir())
+    work = lab_workdir()
+    server = start_lab(NOTEBOOKS_DIR, work)
     yield server
     stop_lab(server)
+    shutil.rmtree(work, ignore_errors=True)
     assert server.process.poll() is not None, f"jupyter lab (pid {server.process.pid}) still runs"
     port = int(server.url.rsplit(":", 1)[1])
     with socket.socket() as s:
