@@ -54,7 +54,7 @@ notebooks: $(STAMP) $(NAMES) ## re-execute every notebook in place, in order, ea
 
 .PHONY: bench
 bench: $(STAMP) $(NAMES) ## train every model from scratch: held-out NLL, seconds, threads, torch
-	$(PY) -m attention_utils.bench
+	$(PY) -m attention_utils.bench $(BENCH_ARGS)
 
 .PHONY: student slides
 SLIDE_ASSETS := slides/node_modules/.installed
@@ -86,5 +86,5 @@ clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and d
 	rm -rf build .pytest_cache .hypothesis .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
-clean-all: clean ## also remove .venv and the downloaded data
-	rm -rf $(VENV) $(NAMES) data/downloads data/cache
+clean-all: clean ## also remove .venv, node_modules and the downloaded data
+	rm -rf $(VENV) $(NAMES) data/downloads data/cache slides/node_modules site/node_modules
