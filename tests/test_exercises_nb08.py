@@ -47,7 +47,7 @@ def test_bigram_probs_correct_answers_pass():
         (lambda c, a: (c + a).T / (c + a).sum(1), "transposed"),
         (lambda c, a: bigram_probs(c, a)[:-1], "shape"),
         (_todo, "not written yet"),
-        (None, "should be a function"),
+        (None, "still empty"),
     ],
 )
 def test_bigram_probs_wrong_answers_are_diagnosed(fn, message):

@@ -107,6 +107,25 @@ def compare_tensor(
     )
 
 
+def call_answer(fn, what: str, *args):
+    """``fn(*args)`` for a function a student wrote, or a failing :class:`Result` saying why not.
+
+    An empty answer (``...``), something that is not a function, a function that still raises
+    NotImplementedError, and one that raises anything else each get their own message, so a
+    student's bug is reported in the notebook instead of crashing it.
+    """
+    if fn is None or fn is Ellipsis:
+        return Result.fail(f"{what} is still empty: write the function first.")
+    if not callable(fn):
+        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
+    except Exception as e:  # a student's bug: report it, don't crash the notebook
+        return Result.fail(f"{what}{_short(args)} raised {type(e).__name__}: {e}"[:300])
+
+
 def check_function(
     fn: Callable,
     cases: list[tuple[tuple, torch.Tensor | object]],

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from attention_utils.exercises._core import Result, _as_tensor, compare_tensor
+from attention_utils.exercises._core import Result, _as_tensor, call_answer, compare_tensor
 
 
 def diagnose(
@@ -39,18 +39,6 @@ def diagnose(
             if not torch.allclose(wrong, expected.detach().to(torch.float64), atol=1e-4):
                 return Result.fail(message)
     return general
-
-
-def _call(fn: Callable, args: tuple, what: str):
-    """``fn(*args)``, or a failing Result that says why it could not be called."""
-    if not callable(fn):
-        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
-    except Exception as e:  # a student's bug: report it, don't crash the notebook
-        return Result.fail(f"{what} raised {type(e).__name__}: {e}")
 
 
 def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -111,7 +99,7 @@ def check_scores_function(fn: Callable) -> Result:
     """Exercise 2: ``scores_by_loops(q, k)`` -> unscaled scores ``(T_q, T_k)`` for any sizes."""
     what = "scores_by_loops"
     for q, k in _cases(seed=4):
-        got = _call(fn, (q.clone(), k.clone()), what)
+        got = call_answer(fn, what, q.clone(), k.clone())
         if isinstance(got, Result):
             return got
         want = q @ k.T
@@ -148,7 +136,7 @@ def check_attend(fn: Callable) -> Result:
     for t_q, t_k, d_v in cases:
         weights = torch.softmax(torch.randn(t_q, t_k, generator=g) * 2, dim=-1)
         v = torch.randn(t_k, d_v, generator=g)
-        got = _call(fn, (weights.clone(), v.clone()), what)
+        got = call_answer(fn, what, weights.clone(), v.clone())
         if isinstance(got, Result):
             return got
         want = weights @ v

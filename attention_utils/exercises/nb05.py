@@ -12,8 +12,8 @@ from collections.abc import Callable
 import torch
 
 from attention_utils.attention import attention_matrix, causal_mask, padding_mask
-from attention_utils.exercises._core import Result
-from attention_utils.exercises.nb04 import _call, diagnose
+from attention_utils.exercises._core import Result, call_answer
+from attention_utils.exercises.nb04 import diagnose
 
 
 def _scaled_weight_mistakes(q: torch.Tensor, k: torch.Tensor, what: str) -> list:
@@ -144,7 +144,7 @@ def check_attention_function(fn: Callable) -> Result:
         sizes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         if mask is not None:
             sizes += f", mask {tuple(mask.shape)}"
-        got = _call(fn, (q.clone(), k.clone(), v.clone(), mask), what)
+        got = call_answer(fn, what, q.clone(), k.clone(), v.clone(), mask)
         if isinstance(got, Result):
             return got
         if not isinstance(got, tuple | list) or len(got) != 2:

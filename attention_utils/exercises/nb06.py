@@ -10,26 +10,14 @@ from __future__ import annotations
 import torch
 
 from attention_utils.attention import _masked_softmax, causal_mask
-from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.exercises._core import Result, call_answer, compare_tensor
 from attention_utils.positions import sinusoidal_positions
-
-
-def _call(fn, what: str, *args):
-    """``fn(*args)``, or a failing Result that says what went wrong."""
-    if not callable(fn):
-        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
-    except Exception as e:  # a student's bug: report it, don't crash the notebook
-        return Result.fail(f"{what}{args!r} raised {type(e).__name__}: {e}")
 
 
 def check_causal_mask(fn) -> Result:
     """Exercise 1: ``fn(T)`` returns the causal mask, ``(T, T)`` boolean, True = may attend."""
     for T in (5, 1, 2, 10):
-        got = _call(fn, "causal", T)
+        got = call_answer(fn, "causal", T)
         if isinstance(got, Result):
             return got
         if not isinstance(got, torch.Tensor):
@@ -107,7 +95,7 @@ def check_masked_weights(weights, scores: torch.Tensor) -> Result:
 def check_sinusoidal(fn) -> Result:
     """Exercise 3: ``fn(T, d_model)`` returns the sinusoidal encodings ``(T, d_model)``."""
     for T, d_model in ((10, 8), (4, 2), (30, 16)):
-        got = _call(fn, "sinusoidal", T, d_model)
+        got = call_answer(fn, "sinusoidal", T, d_model)
         if isinstance(got, Result):
             return got
         want = sinusoidal_positions(T, d_model).double()

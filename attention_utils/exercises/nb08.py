@@ -11,21 +11,9 @@ import math
 
 import torch
 
-from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.exercises._core import Result, call_answer, compare_tensor
 
 IGNORE = -1
-
-
-def _call(fn, what: str, *args):
-    """``fn(*args)``, or a failing Result that says what went wrong."""
-    if not callable(fn):
-        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
-    except Exception as e:  # a student's bug: report it, don't crash the notebook
-        return Result.fail(f"{what} raised {type(e).__name__}: {e}")
 
 
 def _number(got, what: str) -> float | Result:
@@ -57,7 +45,7 @@ def _bigram_cases():
 def check_bigram_probs(fn) -> Result:
     """Exercise 1: ``fn(counts (V, V), alpha)`` -> ``P (V, V)``, row i = P(next | i)."""
     for counts, alpha in _bigram_cases():
-        got = _call(fn, "bigram_probs", counts.clone(), alpha)
+        got = call_answer(fn, "bigram_probs", counts.clone(), alpha)
         if isinstance(got, Result):
             return got
         want = (counts + alpha) / (counts + alpha).sum(1, keepdim=True)
@@ -100,7 +88,9 @@ def check_nll(fn) -> Result:
     """Exercise 2: ``fn(logits (B, T, V), targets (B, T))`` -> mean NLL in nats per character,
     over the positions whose target is not -1."""
     for logits, targets in _nll_cases():
-        got = _number(_call(fn, "nll_per_char", logits.clone(), targets.clone()), "nll_per_char")
+        got = _number(
+            call_answer(fn, "nll_per_char", logits.clone(), targets.clone()), "nll_per_char"
+        )
         if isinstance(got, Result):
             return got
         logp = torch.log_softmax(logits.double(), -1)
@@ -140,7 +130,7 @@ def check_temperature(fn) -> Result:
     """Exercise 3: ``fn(logits (V,), temperature)`` -> probabilities ``(V,)`` that sum to 1."""
     logits = torch.tensor([2.0, 1.0, 0.5, -1.0, 0.0])
     for temperature in (1.0, 0.5, 2.0, 0.1):
-        got = _call(fn, "temperature_probs", logits.clone(), temperature)
+        got = call_answer(fn, "temperature_probs", logits.clone(), temperature)
         if isinstance(got, Result):
             return got
         want = torch.softmax(logits / temperature, -1)

@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.exercises._core import Result, call_answer, compare_tensor
 
 #: The names of exercise 3: all of five letters, so that length does not decide.
 CANDIDATES = ("priya", "rahul", "kavya", "mohan", "vijay", "arjun", "meera", "sunil")
@@ -24,20 +24,6 @@ PROBE_NAME = "abhishek"
 
 #: How far (largest absolute difference) a prediction may be from the untrained model.
 TOLERANCE = 0.05
-
-
-def _call(fn, what: str, *args):
-    """``fn(*args)``, or a failing Result that says what went wrong."""
-    if fn is None or fn is Ellipsis:
-        return Result.fail(f"{what} is still empty: write the function first.")
-    if not callable(fn):
-        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
-    except Exception as e:  # a student's bug: report it, don't crash the notebook
-        return Result.fail(f"{what}{args!r} raised {type(e).__name__}: {e}"[:300])
 
 
 def _models():
@@ -78,7 +64,7 @@ def check_uniform_prediction(fn) -> Result:
     untrained model on :data:`PROBE_NAME`.
     """
     for T in (1, 4, 9):
-        got = _call(fn, "predict", T)
+        got = call_answer(fn, "predict", T)
         if isinstance(got, Result):
             return got
         want = _uniform(T)
@@ -136,7 +122,7 @@ def check_mean_entropy(fn) -> Result:
     """Exercise 2: ``fn(weights (..., T, T))`` -> the mean entropy of the rows, in nats."""
     for weights in _entropy_cases():
         what = f"mean_entropy(<weights {tuple(weights.shape)}>)"
-        got = _call(fn, "mean_entropy", weights.clone())
+        got = call_answer(fn, "mean_entropy", weights.clone())
         if isinstance(got, Result):
             return got
         try:
