@@ -4,8 +4,8 @@
     python -m attention_utils.bench --names my.txt     # any names file, one name a line
 
 For each model (bigram and trigram counts, the causal transformer of
-:data:`attention_utils.train.DEFAULT_MODEL` trained with
-:data:`attention_utils.train.DEFAULT_TRAIN`) it prints the number of parameters, the
+:data:`attention_utils.standard.DEFAULT_MODEL` trained with
+:data:`attention_utils.standard.DEFAULT_TRAIN`) it prints the number of parameters, the
 negative log-likelihood of the validation names in nats per character (end token counted
 once per name), the training seconds (for the counts: counting plus choosing the
 smoothing on the validation names) and the seconds per 1,000 training names *seen* (for
@@ -25,15 +25,8 @@ import torch
 from attention_utils import data
 from attention_utils.models import CausalTransformer, ModelConfig, count_parameters
 from attention_utils.seed import set_seed
-from attention_utils.train import (
-    DEFAULT_MODEL,
-    DEFAULT_TRAIN,
-    TrainConfig,
-    _device,
-    evaluate,
-    fit_ngram,
-    train_model,
-)
+from attention_utils.standard import DEFAULT_MODEL, DEFAULT_TRAIN
+from attention_utils.train import TrainConfig, _device, evaluate, fit_ngram, train_model
 from attention_utils.vocab import CharTable
 
 

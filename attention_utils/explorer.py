@@ -82,7 +82,7 @@ def untrained_copy(model: CausalTransformer, seed: int | None = None) -> CausalT
     random state is left as it was.
     """
     if seed is None:
-        from attention_utils.train import DEFAULT_TRAIN
+        from attention_utils.standard import DEFAULT_TRAIN
 
         seed = DEFAULT_TRAIN.seed
     with torch.random.fork_rng(devices=[]):
@@ -327,7 +327,7 @@ class Explorer:
         import ipywidgets as w
 
         if trained is None:
-            from attention_utils.train import load_or_train_default
+            from attention_utils.standard import load_or_train_default
 
             trained = load_or_train_default(progress=False)
         self.models = {"trained": trained[0], "untrained": untrained or untrained_copy(trained[0])}

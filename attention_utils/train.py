@@ -1,42 +1,28 @@
 """Training, evaluation and sampling for the models of :mod:`attention_utils.models`.
 
-    >>> trained = load_or_train_default()        # the standard model of notebooks 08 and 09
-    >>> model, table = trained.model, trained.table
-
 - :func:`fit_ngram`: a count baseline with its smoothing chosen on the validation names;
 - :func:`train_model`: AdamW on random batches of names, a tqdm progress bar, train and
   validation loss curves, and the weights with the best validation loss kept at the end;
 - :func:`evaluate`: held-out negative log-likelihood in nats per character (end token
   counted once per name, padding ignored);
-- :func:`sample` and :func:`mark_new`: names drawn with a temperature, marked new or seen;
-- :func:`load_or_train_default`: the standard trained model, from a cache or trained.
+- :func:`sample` and :func:`mark_new`: names drawn with a temperature, marked new or seen.
+
+The standard trained model of the series (its config, trained once and cached) is in
+:mod:`attention_utils.standard`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import math
 import time
-import warnings
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import NamedTuple
 
 import torch
 from tqdm.auto import tqdm
 
-from attention_utils import data
-from attention_utils.models import (
-    IGNORE_INDEX,
-    CausalTransformer,
-    ModelConfig,
-    NGramModel,
-    encode_batch,
-)
+from attention_utils.models import IGNORE_INDEX, NGramModel, encode_batch
 from attention_utils.seed import set_seed
 from attention_utils.vocab import END, START, CharTable
 
@@ -337,118 +323,3 @@ def mark_new(samples: Sequence[str], train: Sequence[str]) -> list[tuple[str, bo
     """``[(name, is_new)]``: ``is_new`` is True for a name not in the training names."""
     seen = set(train)
     return [(s, s not in seen) for s in samples]
-
-
-# --------------------------------------------------------------------------- the standard model
-
-#: The model of notebooks 08 and 09 (and of the benchmark).
-DEFAULT_MODEL = ModelConfig()
-#: How it is trained.
-DEFAULT_TRAIN = TrainConfig(device="cpu")  # the same weights on every run: CPU, one thread
-
-
-class TrainedModel(NamedTuple):
-    """What :func:`load_or_train_default` returns."""
-
-    model: CausalTransformer  # in eval mode
-    table: CharTable  # the character table it reads and writes
-    history: History  # its loss curves (from the cache when it was loaded)
-
-
-def fresh_model(config: ModelConfig | None = None, seed: int | None = None) -> CausalTransformer:
-    """The transformer as training starts it: random weights from ``seed``, in eval mode.
-
-    With the defaults (``config`` = the default sizes for the names, ``seed`` =
-    ``DEFAULT_TRAIN.seed``) this is exactly the untrained state of the model that
-    :func:`load_or_train_default` returns: the picture to compare the learned one with.
-    The global random state is left as it was.
-    """
-    if config is None:
-        table = CharTable.from_names(data.load_names())
-        config = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
-    with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
-        torch.manual_seed(DEFAULT_TRAIN.seed if seed is None else seed)
-        model = CausalTransformer(config)
-    return model.eval()
-
-
-def _cache_key(names: Sequence[str], model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
-    blob = json.dumps(
-        {"names": list(names), "model": asdict(model_cfg), "train": asdict(train_cfg), "v": 1},
-        sort_keys=True,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def load_or_train_default(
-    cache_dir: Path | str | None = None, *, retrain: bool = False, progress: bool = True
-) -> TrainedModel:
-    """The standard trained model of the series, from the cache or trained now.
-
-    Returns a :class:`TrainedModel` ``(model, table, history)``:
-
-    - ``model``: a :class:`~attention_utils.models.CausalTransformer` with the sizes of
-      :data:`DEFAULT_MODEL`, in eval mode, on the CPU. ``model(idx)`` gives
-      ``(logits (B, T, V), None)``; ``model.attention_weights(idx)`` gives a list (one per
-      layer) of ``(B, n_heads, T, T)`` weights, queries on rows, keys on columns.
-    - ``table``: the :class:`~attention_utils.vocab.CharTable` of the names
-      (``table.encode(table.wrap("abhishek"))[None]`` is an ``idx`` of shape ``(1, T)``).
-    - ``history``: the train/validation loss curves (:class:`History`).
-
-    The same model before training (its random initial weights) is
-    ``fresh_model(model.config)``.
-
-    The model is trained on the training names of ``split_names(load_names())`` with
-    :data:`DEFAULT_TRAIN` (fixed seed, CPU, one thread, so each run gives the same weights on
-    a given machine; about 20 s on this two-core machine). It is cached in ``cache_dir``
-    (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
-    the names and both configs, written atomically, and loaded with
-    ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
-    ``retrain=True`` ignores the cache; a cache file that cannot be loaded is trained again
-    (with a warning). Training removes the cached models of other configs.
-
-    The model is so small that one CPU thread runs it fastest: on a busy two-core machine,
-    ``torch.set_num_threads(1)`` makes a forward pass many times faster than two threads
-    (training sets it by itself, see ``TrainConfig.threads``).
-
-        >>> model, table, history = load_or_train_default()
-        >>> idx = table.encode(table.wrap("abhishek"))[None]
-        >>> weights = model.attention_weights(idx)      # [layer] -> (1, H, T, T)
-    """
-    names = data.load_names()
-    train, val = data.split_names(names)
-    table = CharTable.from_names(names)
-    model_cfg = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
-    train_cfg = DEFAULT_TRAIN
-    cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
-    path = cache_dir / f"default-model-{_cache_key(names, model_cfg, train_cfg)}.pt"
-    if path.exists() and not retrain:
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-            model = CausalTransformer(ModelConfig(**saved["model_config"]))
-            model.load_state_dict(saved["state_dict"])
-            history = History(**saved["history"])
-            return TrainedModel(model.eval(), CharTable(saved["symbols"]), history)
-        except Exception as e:  # unreadable or from other code: train again, say why
-            warnings.warn(
-                f"cached model {path} could not be loaded ({e}); training it again", stacklevel=2
-            )
-    model = fresh_model(model_cfg, train_cfg.seed)
-    history = train_model(model, train, val, table, train_cfg, progress=progress)
-    model.cpu().eval()
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            "model_config": asdict(model_cfg),
-            "train_config": asdict(train_cfg),
-            "symbols": list(table.symbols),
-            "state_dict": model.state_dict(),
-            "history": history.as_dict(),
-        },
-        buffer,
-    )
-    data._write_atomically(buffer.getvalue(), path)
-    for stale in cache_dir.glob("default-model-*.pt"):  # models of older configs or names
-        if stale != path:
-            stale.unlink(missing_ok=True)
-    return TrainedModel(model, table, history)

@@ -91,7 +91,7 @@ def test_attention_maps_refuse_a_flat_idx():
 
 
 def test_untrained_copy_is_where_training_starts_and_keeps_the_random_state():
-    from attention_utils.train import DEFAULT_TRAIN, fresh_model
+    from attention_utils.standard import DEFAULT_TRAIN, fresh_model
 
     model = peaked_model()
     torch.manual_seed(123)
@@ -314,7 +314,7 @@ def test_median_redraw_needs_a_redraw(explorer):
 
 
 def test_with_the_default_trained_model():
-    from attention_utils.train import load_or_train_default
+    from attention_utils.standard import load_or_train_default
 
     trained = load_or_train_default(progress=False)
     start = time.perf_counter()

@@ -1,4 +1,4 @@
-"""attention_utils.train: learning works, best weights are kept, sampling, the cached model."""
+"""attention_utils.train and .standard: learning, best weights kept, sampling, the cached model."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ import pytest
 import torch
 from conftest import NAMES_FILE, files_in
 
-from attention_utils import train as train_mod
+from attention_utils import standard
 from attention_utils.models import CausalTransformer, ModelConfig, NGramModel
+from attention_utils.standard import fresh_model, load_or_train_default
 from attention_utils.train import (
     TrainConfig,
     default_device,
     evaluate,
     fit_ngram,
-    fresh_model,
-    load_or_train_default,
     mark_new,
     sample,
     train_model,
@@ -178,8 +177,8 @@ def test_mark_new():
 def tiny_default(data_dir, monkeypatch):
     """The default model's code path, in an empty DATA_DIR, with a few training steps."""
     shutil.copy(NAMES_FILE, data_dir / NAMES_FILE.name)
-    monkeypatch.setattr(train_mod, "DEFAULT_TRAIN", quick(steps=6, eval_every=3))
-    monkeypatch.setattr(train_mod, "DEFAULT_MODEL", ModelConfig(d_model=16, n_heads=2, d_ff=32))
+    monkeypatch.setattr(standard, "DEFAULT_TRAIN", quick(steps=6, eval_every=3))
+    monkeypatch.setattr(standard, "DEFAULT_MODEL", ModelConfig(d_model=16, n_heads=2, d_ff=32))
     return data_dir
 
 
@@ -213,7 +212,7 @@ def test_the_cache_is_loaded_with_weights_only(tiny_default):
 def test_fresh_model_is_the_starting_point_of_the_default_model(tiny_default, monkeypatch):
     # one step with a vanishing learning rate: the trained weights are the starting weights
     monkeypatch.setattr(
-        train_mod, "DEFAULT_TRAIN", quick(steps=1, eval_every=1, lr=1e-9, min_lr=0.0, warmup=1)
+        standard, "DEFAULT_TRAIN", quick(steps=1, eval_every=1, lr=1e-9, min_lr=0.0, warmup=1)
     )
     trained = load_or_train_default(progress=False)
     state = torch.random.get_rng_state()
@@ -231,7 +230,7 @@ def test_fresh_model_is_the_starting_point_of_the_default_model(tiny_default, mo
 def test_training_a_new_default_removes_stale_cached_models(tiny_default, monkeypatch):
     load_or_train_default(progress=False)
     (old,) = (tiny_default / "cache").glob("*.pt")
-    monkeypatch.setattr(train_mod, "DEFAULT_TRAIN", quick(steps=4, eval_every=2))
+    monkeypatch.setattr(standard, "DEFAULT_TRAIN", quick(steps=4, eval_every=2))
     load_or_train_default(progress=False)
     (new,) = (tiny_default / "cache").glob("*.pt")
     assert new != old

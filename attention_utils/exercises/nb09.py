@@ -31,7 +31,7 @@ def _models():
     global _MODELS
     if _MODELS is None:
         from attention_utils.explorer import untrained_copy
-        from attention_utils.train import load_or_train_default
+        from attention_utils.standard import load_or_train_default
 
         trained = load_or_train_default(progress=False)
         _MODELS = (trained.model, untrained_copy(trained.model), trained.table)
