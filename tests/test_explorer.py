@@ -16,6 +16,7 @@ import torch
 
 from attention_utils import explorer as ex
 from attention_utils.models import CausalTransformer, ModelConfig
+from attention_utils.render import HeatmapRenderer
 from attention_utils.vocab import CharTable
 
 matplotlib.use("Agg")
@@ -125,7 +126,7 @@ def test_check_name_and_friendly_messages():
 
 def test_renderer_draws_like_matplotlib():
     """The blitted picture (labels pasted, heatmap drawn alone) matches a full draw."""
-    renderer = ex.HeatmapRenderer()
+    renderer = HeatmapRenderer()
     labels = list("^kavya$")
     panels = torch.softmax(torch.randn(1, 7, 7, generator=torch.Generator().manual_seed(0)), -1)
     renderer.render(np.zeros((1, 7, 7)), list("^abcde$"), suptitle="'abcde'")  # another name first
@@ -162,7 +163,7 @@ def test_renderer_draws_like_matplotlib():
 
 
 def test_renderer_reuses_its_figures_and_checks_shapes():
-    renderer = ex.HeatmapRenderer()
+    renderer = HeatmapRenderer()
     a = renderer.render(np.eye(5)[None], list("^abc$"))
     b = renderer.render(np.eye(5)[None] * 0.5, list("^xyz$"))
     assert a != b and len(renderer.canvases) == 1
