@@ -175,6 +175,32 @@ def test_renderer_reuses_its_figures_and_checks_shapes():
         renderer.render(np.eye(5)[None], list("^ab$"))
 
 
+@pytest.mark.parametrize("name", ["ab", "subrahmanyam"])
+def test_all_heads_grid_keeps_titles_clear_of_the_panels_above(name):
+    """In the 2 x 2 grid, a lower panel's title and top tick labels sit below the panel above
+    it, and the name sits above the first row's titles."""
+    labels = ["^", *name, "$"]
+    T = len(labels)
+    renderer = HeatmapRenderer()
+    renderer.render(np.ones((4, T, T)) / T, labels, [f"head {h}" for h in range(4)], "'x'")
+    figure = renderer.figure
+    drawn = figure.canvas.get_renderer()
+    axes = renderer.current.axes
+    assert len(axes) == 4
+    for upper, lower in ((axes[0], axes[2]), (axes[1], axes[3])):
+        bottom_of_upper = upper.get_window_extent(drawn).y0
+        above_lower = [lower.title, *lower.get_xticklabels()]
+        top_of_lower = max(t.get_window_extent(drawn).y1 for t in above_lower)
+        assert top_of_lower < bottom_of_upper, (
+            f"{lower.get_title()!r} reaches y = {top_of_lower:.0f} px, into the panel above "
+            f"(its bottom at {bottom_of_upper:.0f} px)"
+        )
+    first_row_top = max(
+        t.get_window_extent(drawn).y1 for ax in axes[:2] for t in (ax.title, ax.xaxis.label)
+    )
+    assert renderer.current.title.get_window_extent(drawn).y0 > first_row_top
+
+
 # --------------------------------------------------------------------------- the widgets
 
 
