@@ -8,10 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from support import NAMES_FILE
 
 from attention_utils import data
-
-NAMES_FILE = data.DATA_DIR / data.DEFAULT_FILE
 
 
 @pytest.fixture(scope="session")
@@ -78,8 +77,3 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     """An empty DATA_DIR, so that a test starts with no cache."""
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     return tmp_path
-
-
-def files_in(folder: Path) -> list[str]:
-    """Every file below ``folder`` (hidden temporary files included), relative names."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

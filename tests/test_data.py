@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from conftest import files_in
+from support import files_in
 
 from attention_utils import data
 from attention_utils.data import (

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import NAMES_FILE, files_in
+from support import NAMES_FILE, files_in
 
 from attention_utils import standard
 from attention_utils.models import ModelConfig
