@@ -74,7 +74,7 @@ def untrained_copy(model: CausalTransformer, seed: int | None = None) -> CausalT
     """A freshly initialised model with the sizes of ``model``, in eval mode.
 
     With the default ``seed`` (the training seed, ``DEFAULT_TRAIN.seed``) these are the
-    very weights the default model started from (as ``train.fresh_model``), but the global
+    very weights the default model started from (as ``standard.fresh_model``), but the global
     random state is left as it was.
     """
     if seed is None:
