@@ -5,6 +5,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NAMES := data/names-indian.txt
+# reveal.js, require.js, jQuery and MathJax for offline slides, from npm (slides/package-lock.json)
+SLIDE_ASSETS := slides/node_modules/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
 # JupyterLab refuses to run as root unless told (containers, CI machines).
@@ -39,7 +41,7 @@ lint: $(STAMP) ## ruff on the package, the tests and the notebooks
 	$(VENV)/bin/ruff check attention_utils tests notebooks
 	$(VENV)/bin/ruff format --check attention_utils tests notebooks
 
-test: $(STAMP) $(NAMES) lint ## lint, unit tests, and every notebook re-run and compared
+test: $(STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
 
@@ -57,7 +59,6 @@ bench: $(STAMP) $(NAMES) ## train every model from scratch: held-out NLL, second
 	$(PY) -m attention_utils.bench $(BENCH_ARGS)
 
 .PHONY: student slides
-SLIDE_ASSETS := slides/node_modules/.installed
 
 student: $(STAMP) ## student copies in build/student/ (solutions stubbed, outputs cleared, README)
 	$(PY) -m attention_utils.classroom student --out build/student $(NOTEBOOKS)
