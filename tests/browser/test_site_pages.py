@@ -59,9 +59,15 @@ def plain(markdown: str, words: int = 3) -> str:
 
 
 def has_widget_state(path: Path) -> bool:
+    """The notebook displays a widget (a cell output refers to one) and saved its state."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     state = nb["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
-    return bool(state.get("state"))
+    shown = any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+    )
+    return shown and bool(state.get("state"))
 
 
 def open_page(context, url: str) -> tuple[object, Problems, list[dict]]:
