@@ -1,4 +1,4 @@
-"""Student copies and slide decks (attention_utils.classroom).
+"""Student copies and slide decks (course/classroom.py).
 
 Two kinds of notebooks are used: a small one made here (so every behaviour is tested even
 before the series has exercises), and every notebook of the series as it is now.
@@ -20,7 +20,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from attention_utils import classroom
+from course import classroom
+from course.notebooks import python_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = classroom.find_notebooks(ROOT / "notebooks")
@@ -159,8 +160,20 @@ def test_write_student_copies_writes_what_a_student_needs(small, tmp_path):
     assert (out / "attention_utils" / "exercises" / "_core.py").is_file()
     assert not list(out.rglob("__pycache__"))
     assert (out / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
+    assert (out / "LICENSE").read_text() == (ROOT / "LICENSE").read_text()
+    assert (out / "data").is_dir()  # the package caches the names there, as in a checkout
+    package = {p.name for p in (out / "attention_utils").rglob("*.py")}
+    assert not package & {"site.py", "classroom.py", "links.py"}  # no course builder
+    assert not (out / "course").exists() and not (out / "requirements-dev.txt").exists()
+    assert "pytest" not in (out / "requirements.txt").read_text()
     readme = (out / "README.md").read_text()
-    for needle in ("raise NotImplementedError", "pip install -r requirements.txt", "01 · A small"):
+    for needle in (
+        "raise NotImplementedError",
+        "pip install -r requirements.txt",
+        "01 · A small",
+        f"Python {python_versions()}",
+        ".venv\\Scripts\\jupyter lab notebooks",
+    ):
         assert needle in readme
     assert "x * x" not in (out / "notebooks" / "01_small.ipynb").read_text()
 
@@ -180,7 +193,7 @@ def test_output_folders_that_could_be_harmed_are_refused(small, tmp_path):
     for out in (small.parent, tmp_path, ROOT, ROOT / "attention_utils"):
         with pytest.raises(ValueError, match="refusing to write into"):
             classroom.write_student_copies([small], out)
-    assert small.exists() and (ROOT / "attention_utils" / "classroom.py").exists()
+    assert small.exists() and (ROOT / "course" / "classroom.py").exists()
     foreign = tmp_path / "somebody_elses"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("keep me")
@@ -194,7 +207,7 @@ def test_output_folders_that_could_be_harmed_are_refused(small, tmp_path):
 
 
 def test_command_line_student_and_its_errors(small, tmp_path):
-    run = [sys.executable, "-m", "attention_utils.classroom", "student", "--out"]
+    run = [sys.executable, "-m", "course.classroom", "student", "--out"]
     ok = subprocess.run([*run, str(tmp_path / "s"), str(small)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "1 student notebooks" in ok.stdout

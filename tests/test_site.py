@@ -1,4 +1,4 @@
-"""attention_utils.site: what the landing page and the table of contents are made of, read
+"""course/site.py: what the landing page and the table of contents are made of, read
 from notebooks made here (the browser tests check the built site itself)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import io
 import nbformat
 import pytest
 
-from attention_utils import site
+from course import site
 
 
 def png(width: int = 40, height: int = 30, value: float = 0.5) -> bytes:

@@ -75,7 +75,7 @@ def _site_is_stale() -> bool:
 def site() -> Path:
     """build/site/, built now if missing or older than a notebook (``make site`` builds it)."""
     if _site_is_stale():
-        from attention_utils import site as site_builder
+        from course import site as site_builder
 
         site_builder.build(NOTEBOOKS_DIR, SITE, SITE.parent / f"{SITE.name}-src")
     return SITE

@@ -1,7 +1,7 @@
 """For the classroom: student copies of the notebooks, and slide decks that work offline.
 
-    python -m attention_utils.classroom student [--out build/student] [NOTEBOOK ...]
-    python -m attention_utils.classroom slides [--out build/slides] [--assets slides/node_modules]
+    python -m course.classroom student [--out build/student] [NOTEBOOK ...]
+    python -m course.classroom slides [--out build/slides] [--assets slides/node_modules]
                                                [--solutions] [NOTEBOOK ...]
 
 Without notebook arguments every ``notebooks/NN_*.ipynb`` of the project is used.
@@ -11,8 +11,9 @@ tagged ``solution`` becomes a stub (``# your code here`` then ``raise NotImpleme
 a markdown solution becomes "*Write your answer here.*") tagged ``exercise`` instead, every
 output and execution count is cleared, and saved widget state is dropped. Next to the
 notebooks go what a student needs to run them: the ``attention_utils`` package (the exercise
-checks live there), ``pyproject.toml``, ``requirements.txt``, the names file when it is
-present, and a README that says how to start.
+checks live there; the course builders of this folder are not part of it), ``pyproject.toml``,
+the user requirements ``requirements.txt`` (no developers' tools), ``LICENSE``, the names file
+when it is present, and a README that says how to start.
 
 **Slides** (:func:`slides_notebook`, :func:`build_slides`): one reveal.js deck per notebook,
 made by nbconvert's ``SlidesExporter`` from the cells' ``slideshow`` metadata, with the
@@ -34,9 +35,7 @@ from pathlib import Path
 
 import nbformat
 
-#: The project folder (the one holding ``notebooks/``, ``slides/``, ``pyproject.toml``).
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+from course.notebooks import ROOT, find_notebooks, python_versions, title_of
 
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
@@ -51,14 +50,6 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 # --------------------------------------------------------------------------- finding things
-
-
-def find_notebooks(folder: Path | str | None = None) -> list[Path]:
-    """The notebooks of the series in ``folder`` (default ``notebooks/``), in order."""
-    folder = Path(folder) if folder is not None else ROOT / "notebooks"
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no notebook folder at {folder}")
-    return sorted(folder.glob(NOTEBOOK_GLOB))
 
 
 def is_solution(cell) -> bool:
@@ -107,7 +98,13 @@ def _fresh_folder(out: Path, sources: Sequence[Path]) -> Path:
     not empty must carry :data:`MARKER` (written by an earlier build): a ValueError otherwise.
     """
     out = out.resolve()
-    protected = {ROOT, Path(__file__).resolve().parent, *(s.resolve().parent for s in sources)}
+    package = ROOT / "attention_utils"
+    protected = {
+        ROOT,
+        package,
+        Path(__file__).resolve().parent,
+        *(s.resolve().parent for s in sources),
+    }
     for folder in protected:
         if out == folder or out in folder.parents:
             raise ValueError(
@@ -123,7 +120,7 @@ def _fresh_folder(out: Path, sources: Sequence[Path]) -> Path:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     (out / MARKER).write_text(
-        "Written by python -m attention_utils.classroom, which empties this folder on each run.\n"
+        "Written by python -m course.classroom, which empties this folder on each run.\n"
     )
     return out
 
@@ -175,7 +172,7 @@ what is wrong. The notebooks have no outputs yet: run each one from the top
 
 ## Getting started
 
-You need Python 3.10 or newer. In this folder:
+You need Python {python}. In this folder, on Linux or macOS:
 
 ```bash
 python3 -m venv .venv
@@ -184,7 +181,17 @@ python3 -m venv .venv
 .venv/bin/jupyter lab notebooks
 ```
 
-(On Windows use `.venv\\Scripts\\` instead of `.venv/bin/`.)
+On Windows, in PowerShell:
+
+```powershell
+py -m venv .venv
+.venv\\Scripts\\pip install -r requirements.txt
+.venv\\Scripts\\pip install --no-deps -e .
+.venv\\Scripts\\jupyter lab notebooks
+```
+
+`requirements.txt` takes PyTorch's CPU build (a download of about 0.2 GB rather than several
+GB of GPU libraries). The names file is in `data/` (or is downloaded there on first use).
 
 ## What is here
 
@@ -201,6 +208,7 @@ def _student_rows(notebooks: Sequence[Path], extras: Sequence[str]) -> str:
         "data": "the names file (downloaded on first use when it is missing)",
         "requirements.txt": "the exact package versions the series is tested with",
         "pyproject.toml": "makes `attention_utils` installable (`pip install -e .`)",
+        "LICENSE": "the terms of the code (MIT)",
     }
     rows += [f"| `{name}` | {described[name]} |" for name in extras if name in described]
     return "\n".join(rows)
@@ -208,13 +216,9 @@ def _student_rows(notebooks: Sequence[Path], extras: Sequence[str]) -> str:
 
 def _title(path: Path) -> str:
     try:
-        nb = _read(path)
+        return title_of(_read(path), path)
     except (OSError, ValueError):
         return path.stem
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("# "):
-            return cell.source.splitlines()[0][2:].strip()
-    return path.stem
 
 
 def write_student_copies(
@@ -241,23 +245,23 @@ def write_student_copies(
             if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
                 shutil.copy2(extra, out / "notebooks" / extra.name)
     extras = []
-    package = Path(__file__).resolve().parent
+    package = ROOT / "attention_utils"
     shutil.copytree(
         package, out / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
     extras.append(package.name)
-    for name in ("requirements.txt", "pyproject.toml"):
-        if (ROOT / name).is_file():
-            shutil.copy2(ROOT / name, out / name)
-            extras.append(name)
+    for name in ("requirements.txt", "pyproject.toml", "LICENSE"):
+        shutil.copy2(ROOT / name, out / name)
+        extras.append(name)
     from attention_utils import data  # only here: it is not needed for the conversion
 
+    # data/ next to pyproject.toml: the package caches the names and the model there.
+    (out / "data").mkdir()
     names_file = data.DATA_DIR / data.DEFAULT_FILE
     if names_file.is_file():
-        (out / "data").mkdir()
         shutil.copy2(names_file, out / "data" / data.DEFAULT_FILE)
-        extras.append("data")
-    readme = STUDENT_README.format(rows=_student_rows(sources, extras))
+    extras.append("data")
+    readme = STUDENT_README.format(rows=_student_rows(sources, extras), python=python_versions())
     (out / "README.md").write_text(readme, encoding="utf-8")
     return written
 
@@ -413,7 +417,7 @@ def build_slides(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m attention_utils.classroom",
+        prog="python -m course.classroom",
         description="Student copies of the notebooks, or offline slide decks.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
