@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 NAMES := data/names-indian.txt
 # reveal.js, require.js, jQuery and MathJax for offline slides, from npm (slides/package-lock.json)
 SLIDE_ASSETS := slides/node_modules/.installed
@@ -14,19 +15,31 @@ ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Inline figures vanish from executed notebooks when MPLBACKEND=Agg is set: keep kernels clean.
 unexport MPLBACKEND
 
-.PHONY: help setup data lab test lint notebooks clean clean-all
+.PHONY: help setup setup-dev data lab test lint notebooks clean clean-all
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
+# requirements.txt lists PyTorch's CPU index as an extra index. pip retries an index it cannot
+# reach for minutes on every package: where that index is out of reach (a machine that only
+# reaches the default index), each package tries it once and pip goes on without it.
+TORCH_INDEX := https://download.pytorch.org/whl/cpu/
+PIP_INSTALL = $(PY) -m pip install --quiet $$($(PY) -c 'import urllib.request as u; u.urlopen("$(TORCH_INDEX)", timeout=10)' 2>/dev/null \
+	|| { echo "PyTorch's CPU index is out of reach: installing from the default index" >&2; echo --retries 0; })
+
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PIP_INSTALL) -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv with the tested versions (only when requirements change)
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $(DEV_STAMP)
+
+setup: $(STAMP) ## create .venv with the tested versions of what a student needs
+setup-dev: $(DEV_STAMP) ## add the developers' tools (tests, site, slides, browser tests)
 
 $(NAMES): | $(STAMP)
 	$(PY) -m attention_utils.data
@@ -37,15 +50,16 @@ data: $(STAMP) ## download (or re-check) the names file into data/
 lab: $(STAMP) $(NAMES) ## open the series in JupyterLab (127.0.0.1, with a token)
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_OK)
 
-lint: $(STAMP) ## ruff on the package, the tests and the notebooks
-	$(VENV)/bin/ruff check attention_utils tests notebooks
-	$(VENV)/bin/ruff format --check attention_utils tests notebooks
+lint: $(DEV_STAMP) ## ruff on the package, the course builders, the tests and the notebooks
+	$(VENV)/bin/ruff check attention_utils course tests notebooks
+	$(VENV)/bin/ruff format --check attention_utils course tests notebooks
 
-test: $(STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
+test: $(DEV_STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
 
-notebooks: $(STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
+notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
+	$(PY) -m course.links $(NB)
 	$(VENV)/bin/ruff format --quiet $(NB)
 	@for nb in $(NB); do \
 	  echo "executing $$nb"; \
@@ -60,15 +74,15 @@ bench: $(STAMP) $(NAMES) ## train every model from scratch: held-out NLL, second
 
 .PHONY: student slides
 
-student: $(STAMP) ## student copies in build/student/ (solutions stubbed, outputs cleared, README)
-	$(PY) -m attention_utils.classroom student --out build/student $(NOTEBOOKS)
+student: $(DEV_STAMP) ## student copies in build/student/ (solutions stubbed, outputs cleared, README)
+	$(PY) -m course.classroom student --out build/student $(NOTEBOOKS)
 
 $(SLIDE_ASSETS): slides/package.json slides/package-lock.json
 	cd slides && npm ci --no-audit --no-fund
 	@touch $(SLIDE_ASSETS)
 
-slides: $(STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/ (one per notebook)
-	$(PY) -m attention_utils.classroom slides --out build/slides $(NOTEBOOKS)
+slides: $(DEV_STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/ (one per notebook)
+	$(PY) -m course.classroom slides --out build/slides $(NOTEBOOKS)
 
 .PHONY: site test-browser
 SITE_ASSETS := site/node_modules/.installed
@@ -77,10 +91,10 @@ $(SITE_ASSETS): site/package.json site/package-lock.json
 	cd site && npm ci --no-audit --no-fund
 	@touch $(SITE_ASSETS)
 
-site: $(STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
-	$(PY) -m attention_utils.site --out build/site
+site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
+	$(PY) -m course.site --out build/site
 
-test-browser: $(STAMP) $(NAMES) site ## the site, JupyterLab and the explorer in headless Chromium
+test-browser: $(DEV_STAMP) $(NAMES) site ## the site, JupyterLab and the explorer in headless Chromium
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
 
 clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data

@@ -4,7 +4,7 @@ The data flows one way through the series: file -> names -> token ids -> ...
 This module is the first step: it turns a names file (the default list of
 Indian first names, or any list a teacher provides) into a clean Python list.
 
-    >>> names = load_names()            # the default list, cached in data/
+    >>> names = load_names()            # the default list, cached in DATA_DIR
     >>> train, val = split_names(names)  # deterministic, by name
 
 Run ``python -m attention_utils.data`` to fetch the file and report on it.
@@ -22,17 +22,39 @@ import tempfile
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
-SOURCE_URL = "https://raw.githubusercontent.com/MASTREX/List-of-Indian-Names/master/2.%20First.txt"
+import platformdirs
+
+#: The public list of names (see notebook 01 for its source and terms). A mirror that serves
+#: the very same file may be named by ``$ATTENTION_NAMES_SOURCE``: the checksum is still checked.
+SOURCE_URL = os.environ.get("ATTENTION_NAMES_SOURCE") or (
+    "https://raw.githubusercontent.com/MASTREX/List-of-Indian-Names/master/2.%20First.txt"
+)
 SOURCE_SIZE = 8752
 SOURCE_SHA256 = "555aad94dd49ef538b3b16c9a1ca75b2e6af6a87c60a8a8ef6aa86f37e442304"
-
-#: Where downloaded files are cached: ``$ATTENTION_NAMES_DATA`` or the project's data/.
-DATA_DIR = Path(
-    os.environ.get("ATTENTION_NAMES_DATA") or Path(__file__).resolve().parent.parent / "data"
-)
 DEFAULT_FILE = "names-indian.txt"
+
+
+def data_dir(environ: Mapping[str, str] = os.environ, package: Path | None = None) -> Path:
+    """Where the names and the trained model are cached.
+
+    ``$ATTENTION_NAMES_DATA`` if set; else, in a checkout of the repository (the package next
+    to ``pyproject.toml`` and ``data/``, as after ``make lab`` or ``pip install -e .``), that
+    ``data/`` folder; else (installed from a wheel, in Colab) the user's cache folder as
+    platformdirs gives it, e.g. ``~/.cache/attention-names`` on Linux. Never site-packages.
+    """
+    if environ.get("ATTENTION_NAMES_DATA"):
+        return Path(environ["ATTENTION_NAMES_DATA"])
+    root = (package or Path(__file__).resolve().parent).parent
+    if (root / "pyproject.toml").is_file() and (root / "data").is_dir():
+        return root / "data"
+    return Path(platformdirs.user_cache_dir("attention-names", appauthor=False))
+
+
+#: Where downloaded files are cached (see :func:`data_dir`).
+DATA_DIR = data_dir()
 
 _NAME_RE = re.compile(r"[a-z]+")
 
@@ -209,14 +231,14 @@ def load_names(
             except DownloadError as e:
                 raise DownloadError(
                     f"{e}\nThe names file is not cached at {path} and could not be downloaded. "
-                    f"To get it: connect to the internet and run `make data`, or download "
+                    f"To get it: connect to the internet and run `python -m attention_utils.data` (`make data` in a checkout), or download "
                     f"{SOURCE_URL} by hand and save it as {path}."
                 ) from e
         data = path.read_bytes()
         if sha256_of(data) != SOURCE_SHA256:
             raise ValueError(
                 f"cached names file {path} has SHA-256 {sha256_of(data)}, expected "
-                f"{SOURCE_SHA256}: delete it and run `make data` to download it again"
+                f"{SOURCE_SHA256}: delete it and run `python -m attention_utils.data` to download it again"
             )
         return read_names_file(path, skip_invalid=skip_invalid)
     source = str(source)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 import pytest
 from support import files_in
@@ -186,3 +188,31 @@ def test_split_rejects_bad_fractions(fraction):
 def test_split_needs_two_names():
     with pytest.raises(ValueError, match="at least 2"):
         split_names(["asha", "asha"])
+
+
+# --------------------------------------------------------------------------- where the cache is
+
+
+def test_data_dir_in_a_checkout_installed_and_overridden(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    (checkout / "attention_utils").mkdir(parents=True)
+    (checkout / "data").mkdir()
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    assert data.data_dir({}, checkout / "attention_utils") == checkout / "data"
+    # installed from a wheel: the package sits in site-packages, next to no pyproject.toml
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (site / "attention_utils").mkdir(parents=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    installed = data.data_dir({}, site / "attention_utils")
+    assert installed.name == "attention-names" and site not in installed.parents
+    assert installed == tmp_path / "cache" / "attention-names"  # platformdirs, on Linux
+    override = {"ATTENTION_NAMES_DATA": str(tmp_path / "mine")}
+    assert data.data_dir(override, site / "attention_utils") == tmp_path / "mine"
+    assert data.data_dir({"ATTENTION_NAMES_DATA": ""}, checkout / "attention_utils") == (
+        checkout / "data"
+    )
+
+
+def test_this_checkout_caches_in_its_data_folder():
+    if "ATTENTION_NAMES_DATA" not in os.environ:
+        assert data.DATA_DIR == Path(data.__file__).resolve().parent.parent / "data"
