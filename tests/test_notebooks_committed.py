@@ -66,9 +66,11 @@ def test_shape_of_a_lesson(notebook):
     text = "\n".join(md)
     for heading in ("What you will learn", "Recap", "Exercises"):
         assert heading in text, f"{path.name}: no '{heading}' section"
-    first_code = code_cells(nb)[0].source
+    install, first_code = (c.source for c in code_cells(nb)[:2])
+    assert 'find_spec("attention_utils")' in install, f"{path.name}: no install cell first"
     assert "attention_utils" in first_code and "set_seed(" in first_code, (
-        f"{path.name}: the first code cell should import attention_utils and call set_seed"
+        f"{path.name}: the code cell after the install cell should import attention_utils "
+        "and call set_seed"
     )
 
 
