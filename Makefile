@@ -60,6 +60,7 @@ test: $(DEV_STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every 
 
 notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
 	$(PY) -m course.links $(NB)
+	$(VENV)/bin/ruff check --quiet --fix --select I $(NB)
 	$(VENV)/bin/ruff format --quiet $(NB)
 	@for nb in $(NB); do \
 	  echo "executing $$nb"; \
@@ -75,14 +76,14 @@ bench: $(STAMP) $(NAMES) ## train every model from scratch: held-out NLL, second
 .PHONY: student slides
 
 student: $(DEV_STAMP) ## student copies in build/student/ (solutions stubbed, outputs cleared, README)
-	$(PY) -m course.classroom student --out build/student $(NOTEBOOKS)
+	$(PY) -m course.student --out build/student $(NOTEBOOKS)
 
 $(SLIDE_ASSETS): slides/package.json slides/package-lock.json
 	cd slides && npm ci --no-audit --no-fund
 	@touch $(SLIDE_ASSETS)
 
 slides: $(DEV_STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/ (one per notebook)
-	$(PY) -m course.classroom slides --out build/slides $(NOTEBOOKS)
+	$(PY) -m course.slides --out build/slides $(NOTEBOOKS)
 
 .PHONY: site test-browser
 SITE_ASSETS := site/node_modules/.installed

@@ -80,9 +80,10 @@ def _scale_factor(scale, d_k: int) -> float:
         raise ValueError(f"scale must be True, False or a number, got {scale!r}") from None
 
 
-def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Softmax over the last axis (keys), giving masked keys exactly zero weight.
 
+    ``scores (..., T_q, T_k)``; ``mask`` boolean, broadcastable to it, True = may attend.
     A row with every key masked gets all-zero weights instead of NaN.
     """
     if mask is None:
@@ -141,7 +142,7 @@ def attention_matrix(q, k, v, mask=None, scale=True):
     """
     _check_qkv(q, k, v, mask)
     scores = q @ k.transpose(-2, -1) * _scale_factor(scale, q.shape[-1])
-    weights = _masked_softmax(scores, mask)
+    weights = masked_softmax(scores, mask)
     return weights @ v, weights
 
 
@@ -149,7 +150,7 @@ def attention_einsum(q, k, v, mask=None, scale=True):
     """Attention with named axes (einops): ``q (..., T_q, d_k)`` etc., as :func:`attention_matrix`."""
     _check_qkv(q, k, v, mask)
     scores = einops.einsum(q, k, "... i d, ... j d -> ... i j") * _scale_factor(scale, q.shape[-1])
-    weights = _masked_softmax(scores, mask)
+    weights = masked_softmax(scores, mask)
     out = einops.einsum(weights, v, "... i j, ... j d -> ... i d")
     return out, weights
 
@@ -222,7 +223,7 @@ class MultiHeadAttention(nn.Module):
         v = einops.rearrange(self.v_proj(x), split, h=self.n_heads)
         _check_qkv(q, k, v, mask)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
-        weights = _masked_softmax(scores, mask)
+        weights = masked_softmax(scores, mask)
         heads = self.dropout(weights) @ v  # (B, H, T, d_head)
         out = self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)"))
         return out, weights

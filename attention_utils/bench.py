@@ -2,10 +2,11 @@
 
     python -m attention_utils.bench                    # the standard names and split
     python -m attention_utils.bench --names my.txt     # any names file, one name a line
+    python -m attention_utils.bench --explorer         # the explorer's redraw times instead
 
 For each model (bigram and trigram counts, the causal transformer of
-:data:`attention_utils.standard.DEFAULT_MODEL` trained with
-:data:`attention_utils.standard.DEFAULT_TRAIN`) it prints the number of parameters, the
+:data:`attention_utils.pretrained.MODEL_CONFIG` trained with
+:data:`attention_utils.pretrained.TRAIN_CONFIG`) it prints the number of parameters, the
 negative log-likelihood of the validation names in nats per character (end token counted
 once per name), the training seconds (for the counts: counting plus choosing the
 smoothing on the validation names) and the seconds per 1,000 training names *seen* (for
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -24,9 +26,9 @@ import torch
 
 from attention_utils import data
 from attention_utils.models import CausalTransformer, ModelConfig, count_parameters
-from attention_utils.seed import set_seed
-from attention_utils.standard import DEFAULT_MODEL, DEFAULT_TRAIN
-from attention_utils.train import TrainConfig, _device, evaluate, fit_ngram, train_model
+from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
+from attention_utils.runtime import resolve_device, set_seed
+from attention_utils.train import TrainConfig, evaluate, fit_ngram, train_model
 from attention_utils.vocab import CharTable
 
 
@@ -47,8 +49,8 @@ class Row:
 
 def run(
     names: list[str],
-    train_config: TrainConfig = DEFAULT_TRAIN,
-    model_config: ModelConfig = DEFAULT_MODEL,
+    train_config: TrainConfig = TRAIN_CONFIG,
+    model_config: ModelConfig = MODEL_CONFIG,
     progress: bool = False,
 ) -> list[Row]:
     """Train the bigram, trigram and transformer models on the standard split of ``names``."""
@@ -69,17 +71,17 @@ def run(
             )
         )
     longest = max(len(name) for name in names) + 1
-    cfg = replace(
+    sized = replace(
         model_config,
         vocab_size=len(table),
         block_size=max(model_config.block_size, longest),
     )
     set_seed(train_config.seed)
-    model = CausalTransformer(cfg)
+    model = CausalTransformer(sized)
     start = time.perf_counter()
     history = train_model(model, train, val, table, train_config, progress=progress)
     seconds = time.perf_counter() - start
-    label = f"transformer ({cfg.n_layers} layers, {cfg.n_heads} heads, d_model={cfg.d_model})"
+    label = f"transformer ({sized.n_layers} layers, {sized.n_heads} heads, d_model={sized.d_model})"
     rows.append(
         Row(
             label,
@@ -91,6 +93,32 @@ def run(
     )
     assert abs(rows[-1].val_nll - history.best_val) < 1e-6
     return rows
+
+
+def explorer_redraws(repeats: int = 3) -> list[float]:
+    """Milliseconds of each redraw of notebook 09's explorer as a reader drives it.
+
+    The trained model's explorer (figures prepared first, as notebook 09 does) gets, ``repeats``
+    times over: a name typed letter by letter, then every head, every layer, both models and
+    both mask settings: each change is one redraw.
+    """
+    from attention_utils.explorer import Explorer  # ipywidgets: only for this benchmark
+
+    explorer = Explorer()
+    explorer.redraw_ms.clear()
+    config = explorer.models["trained"].config
+    for _ in range(repeats):
+        for typed in ["a", "ar", "arj", "arju", "arjun", "priya", "abhishek"]:
+            explorer.name.value = typed
+        for head in [*range(config.n_heads), "all"]:
+            explorer.head.value = head
+        for layer in [*range(config.n_layers), config.n_layers - 1]:
+            explorer.layer.value = layer
+        for kind in ["untrained", "trained"]:
+            explorer.model.value = kind
+        for mask in [False, True]:
+            explorer.mask.value = mask
+    return list(explorer.redraw_ms)
 
 
 def format_table(rows: list[Row]) -> str:
@@ -117,7 +145,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="training steps of the transformer")
     parser.add_argument("--eval-every", type=int, help="steps between validation checks")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument(
+        "--explorer", action="store_true", help="time the explorer's redraws instead"
+    )
     args = parser.parse_args(argv)
+    if args.explorer:
+        times = sorted(explorer_redraws())
+        print(
+            f"explorer of notebook 09, {len(times)} redraws: median {statistics.median(times):.1f}"
+            f" ms, 90th percentile {times[int(0.9 * len(times))]:.1f} ms, slowest {times[-1]:.1f}"
+            f" ms (torch {torch.__version__}, {platform.machine()})"
+        )
+        return 0
     try:
         names = data.load_names(args.names)
         overrides = {}
@@ -126,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.eval_every is not None:
             overrides["eval_every"] = args.eval_every
         elif args.steps is not None:
-            overrides["eval_every"] = min(DEFAULT_TRAIN.eval_every, args.steps)
-        train_config = TrainConfig(**{**asdict(DEFAULT_TRAIN), **overrides})
+            overrides["eval_every"] = min(TRAIN_CONFIG.eval_every, args.steps)
+        train_config = TrainConfig(**{**asdict(TRAIN_CONFIG), **overrides})
         train, val = data.split_names(names)
     except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
@@ -144,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "(counts: one pass; transformer: steps x batch size)"
     )
     print(f"transformer vs trigram: {rows[2].val_nll - rows[1].val_nll:+.3f} nats per character")
-    device = _device(train_config.device)
+    device = resolve_device(train_config.device)
     threads = train_config.threads if device.type == "cpu" and train_config.threads else None
     threads = threads or torch.get_num_threads()
     print(

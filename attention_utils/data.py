@@ -75,7 +75,7 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomically(data: bytes, dest: Path) -> None:
+def write_atomically(data: bytes, dest: Path) -> None:
     """Write ``data`` to ``dest`` through a temporary file in the same folder, then rename.
 
     A reader sees either the old file, no file, or the whole new file: never half of it.
@@ -148,7 +148,7 @@ def fetch(
             clean_names(data.decode("utf-8-sig").splitlines(), origin=url, skip_invalid=True)
     except (UnicodeDecodeError, ValueError) as e:
         raise DownloadError(f"{url} is not a names file ({e}); nothing was written") from e
-    _write_atomically(data, dest)
+    write_atomically(data, dest)
     return dest
 
 

@@ -25,29 +25,23 @@ the whole ``VBox``          ``explorer``
 ``HTML`` names              ``explorer-samples``             the generated names, new ones marked
 ==========================  ===============================  ===================================
 
-Three rows are ``HBox`` es: (name, layer, head), (model, mask), and near the bottom
-(temperature, generate). In the page, the class sits on the widget's own element: the
-``<input>`` to type into is ``.explorer-name input``, the heatmap is ``img.explorer-heatmap``
-(its ``src``, a ``blob:`` URL of the PNG, changes with every redraw), the message is the text of
-``.explorer-message``. A name the model cannot read (a character outside the vocabulary,
-an empty or too long name) leaves the last heatmap in place and writes the reason into
-``explorer-message`` (e.g. "The model cannot read 'é' in 'josé': ..."); a good name
-empties the message and changes the heatmap. The Text widget sends every keystroke.
+In the page the class sits on the widget's own element (``.explorer-name input``,
+``img.explorer-heatmap``, whose ``blob:`` URL changes with every redraw). A name the model
+cannot read keeps the last heatmap and writes why into ``explorer-message`` ("The model
+cannot read 'é' in 'josé': ..."); a good one empties it.
 
 **Callbacks.** Every control calls :meth:`Explorer.redraw` (the generate button calls
 :meth:`Explorer.generate_names`). They run without a browser too: set
 ``explorer.name.value = "priya"`` or call ``explorer.generate.click()``, then read
 ``explorer.shown`` (the weights drawn), ``explorer.heatmap.value`` (the PNG),
-``explorer.figure`` (the matplotlib Figure), ``explorer.message.value`` and
-``explorer.redraw_ms`` (how long each redraw took).
+``explorer.figure``, ``explorer.message.value`` and ``explorer.redraw_ms``.
 
-**Speed.** A figure is built by :func:`~attention_utils.plotting.plot_attention` (one
-head) or :func:`~attention_utils.plotting.plot_attention_grid` (all heads) once for each
-name length and layout (:meth:`Explorer.warm_up` builds them all when the explorer starts).
-A redraw then computes the weights (one thread: the model is tiny) and repaints only what
-changed over the saved background of that figure (blitting): the heatmap images, and for
-a new name its characters and title (see :class:`~attention_utils.render.HeatmapRenderer`). That takes tens of
-milliseconds where a full matplotlib draw takes hundreds; notebook 09 prints the median.
+**Speed.** The weights come from the model's own
+:meth:`~attention_utils.models.CausalTransformer.attention_maps`; the PNG from a
+:class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name
+length and layout (:meth:`Explorer.warm_up` builds them all at the start) and then repaints
+only what changed (matplotlib's blitting). ``python -m attention_utils.bench --explorer``
+prints the median redraw time.
 """
 
 from __future__ import annotations
@@ -57,60 +51,19 @@ import re
 import time
 from collections.abc import Sequence
 
+import ipywidgets as widgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from attention_utils.data import load_names, split_names
 from attention_utils.models import CausalTransformer
+from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.render import HeatmapRenderer
+from attention_utils.train import mark_new, sample
 from attention_utils.vocab import CharTable
 
 ALL_HEADS = "all"
-
-# --------------------------------------------------------------------------- model side
-
-
-def untrained_copy(model: CausalTransformer, seed: int | None = None) -> CausalTransformer:
-    """A freshly initialised model with the sizes of ``model``, in eval mode.
-
-    With the default ``seed`` (the training seed, ``DEFAULT_TRAIN.seed``) these are the
-    very weights the default model started from (as ``standard.fresh_model``), but the global
-    random state is left as it was.
-    """
-    if seed is None:
-        from attention_utils.standard import DEFAULT_TRAIN
-
-        seed = DEFAULT_TRAIN.seed
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        fresh = CausalTransformer(model.config)
-    return fresh.eval()
-
-
-@torch.no_grad()
-def attention_maps(model: CausalTransformer, idx: torch.Tensor, causal: bool = True):
-    """Every layer's attention weights for ``idx (B, T)``, with the causal mask on or off.
-
-    Returns a list of ``n_layers`` tensors ``(B, n_heads, T, T)``, queries on rows. With
-    ``causal=True`` this is ``model.attention_weights(idx)``; with ``causal=False`` every
-    layer runs without the mask (what the trained queries and keys do when they may look
-    ahead, which the model never did in training). Eval mode, no dropout.
-    """
-    if idx.dim() != 2:
-        raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
-    was_training = model.training
-    model.eval()
-    try:
-        x = model.pos(model.tok_emb(idx))
-        maps = []
-        for block in model.blocks:  # Block.forward, with the mask as chosen
-            out, weights = block.attn(block.ln1(x), causal=causal)
-            x = x + out
-            x = x + block.mlp(block.ln2(x))
-            maps.append(weights)
-    finally:
-        model.train(was_training)
-    return maps
 
 
 def check_name(text: str, table: CharTable, max_letters: int) -> str:
@@ -143,18 +96,14 @@ def friendly(error: Exception, text: str, table: CharTable) -> str:
     return str(error)[:1].upper() + str(error)[1:] + "."
 
 
-# --------------------------------------------------------------------------- the explorer
-
-
 class Explorer:
     """The widgets of notebook 09 and what happens when they change (see the module doc).
 
-    ``trained``: the ``(model, table, ...)`` of :func:`attention_utils.standard.load_or_train_default`
-    (loaded when not given); ``untrained``: a model of the same sizes (default: a fresh
-    initialisation, :func:`untrained_copy`); ``train_names``: the names seen in training,
-    so generated names can be marked new (default: the training split of the names);
-    ``name``: the first name shown; ``warm_up``: build the figures for every name length
-    first (:meth:`warm_up`; a few seconds, after which every redraw is fast).
+    ``trained``: the ``(model, table, ...)`` of :func:`~attention_utils.pretrained.load_or_train`
+    (loaded when not given); ``untrained``: the same model before training (default:
+    :func:`~attention_utils.pretrained.untrained_model`); ``train_names``: the names seen in
+    training, so generated names can be marked new (default: the training split); ``name``:
+    the first name shown; ``warm_up``: build the figures for every name length first.
     """
 
     def __init__(
@@ -165,17 +114,12 @@ class Explorer:
         name: str = "abhishek",
         warm_up: bool = True,
     ):
-        import ipywidgets as w
-
         if trained is None:
-            from attention_utils.standard import load_or_train_default
-
-            trained = load_or_train_default(progress=False)
-        self.models = {"trained": trained[0], "untrained": untrained or untrained_copy(trained[0])}
+            trained = load_or_train(progress=False)
+        untrained = untrained or untrained_model(trained[0].config)
+        self.models = {"trained": trained[0], "untrained": untrained}
         self.table: CharTable = trained[1]
         if train_names is None:
-            from attention_utils.data import load_names, split_names
-
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
         config = self.models["trained"].config
@@ -192,10 +136,10 @@ class Explorer:
             return widget
 
         self.name = tagged(
-            w.Text(value=name, description="name", continuous_update=True), "explorer-name"
+            widgets.Text(value=name, description="name", continuous_update=True), "explorer-name"
         )
         self.layer = tagged(
-            w.Dropdown(
+            widgets.Dropdown(
                 options=[(f"layer {i}", i) for i in range(config.n_layers)],
                 value=config.n_layers - 1,
                 description="layer",
@@ -203,7 +147,7 @@ class Explorer:
             "explorer-layer",
         )
         self.head = tagged(
-            w.Dropdown(
+            widgets.Dropdown(
                 options=[("all heads", ALL_HEADS)]
                 + [(f"head {h}", h) for h in range(config.n_heads)],
                 value=ALL_HEADS,
@@ -212,31 +156,33 @@ class Explorer:
             "explorer-head",
         )
         self.model = tagged(
-            w.ToggleButtons(options=["trained", "untrained"], value="trained", description="model"),
+            widgets.ToggleButtons(
+                options=["trained", "untrained"], value="trained", description="model"
+            ),
             "explorer-model",
         )
-        self.mask = tagged(w.Checkbox(value=True, description="causal mask"), "explorer-mask")
-        self.message = tagged(w.HTML(value=""), "explorer-message")
-        self.heatmap = tagged(w.Image(format="png"), "explorer-heatmap")
-        self.caption = tagged(w.HTML(value=""), "explorer-caption")
+        self.mask = tagged(widgets.Checkbox(value=True, description="causal mask"), "explorer-mask")
+        self.message = tagged(widgets.HTML(value=""), "explorer-message")
+        self.heatmap = tagged(widgets.Image(format="png"), "explorer-heatmap")
+        self.caption = tagged(widgets.HTML(value=""), "explorer-caption")
         self.temperature = tagged(
-            w.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature"),
+            widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature"),
             "explorer-temperature",
         )
         self.generate = tagged(
-            w.Button(description="generate", tooltip="write new names with the model"),
+            widgets.Button(description="generate", tooltip="write new names with the model"),
             "explorer-generate",
         )
-        self.samples_html = tagged(w.HTML(value=""), "explorer-samples")
+        self.samples_html = tagged(widgets.HTML(value=""), "explorer-samples")
         self.widget = tagged(
-            w.VBox(
+            widgets.VBox(
                 [
-                    w.HBox([self.name, self.layer, self.head]),
-                    w.HBox([self.model, self.mask]),
+                    widgets.HBox([self.name, self.layer, self.head]),
+                    widgets.HBox([self.model, self.mask]),
                     self.message,
                     self.heatmap,
                     self.caption,
-                    w.HBox([self.temperature, self.generate]),
+                    widgets.HBox([self.temperature, self.generate]),
                     self.samples_html,
                 ]
             ),
@@ -251,20 +197,10 @@ class Explorer:
     # ------------------------------------------------------------------ callbacks
 
     def weights(self, name: str) -> list[torch.Tensor]:
-        """The selected model's attention for ``^name$``: per layer ``(n_heads, T, T)``.
-
-        Runs on one thread: for a model this small, waking more threads costs more than
-        the sums themselves (hundreds of milliseconds on a busy machine instead of one).
-        """
-        idx = self.table.encode(self.table.wrap(name))[None]
+        """The selected model's attention for ``^name$``: per layer ``(n_heads, T, T)``."""
         model = self.models[self.model.value]
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            maps = attention_maps(model, idx, causal=self.mask.value)
-        finally:
-            torch.set_num_threads(threads)
-        return [w[0] for w in maps]
+        maps = model.attention_maps(self.table.batch(name), causal=self.mask.value)
+        return [layer[0] for layer in maps]
 
     def warm_up(self, lengths: Sequence[int] | None = None) -> float:
         """Build the heatmap figures ahead of time, for names of these ``lengths`` (default:
@@ -279,9 +215,6 @@ class Explorer:
         for length in sorted(lengths):
             self.renderer.prepare(1, length + 2)
             self.renderer.prepare(n_heads, length + 2, [f"head {h}" for h in range(n_heads)])
-        if self.renderer.canvases:
-            for symbol in self.table.symbols:
-                self.renderer.glyph(symbol)
         return time.perf_counter() - start
 
     def redraw(self, change=None) -> bool:
@@ -326,8 +259,6 @@ class Explorer:
         Each click draws different names (the seed counts the clicks). Returns and shows
         ``[(name, is_new)]``; a name not among the training names is marked new.
         """
-        from attention_utils.train import mark_new, sample
-
         self._clicks = getattr(self, "_clicks", 0) + 1
         names = sample(
             self.models[self.model.value],

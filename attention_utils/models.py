@@ -14,7 +14,10 @@ and ignoring the padding (see :func:`encode_batch`).
 - :class:`CausalTransformer`: embeddings + learned positions, then ``n_layers`` blocks of
   (layer norm, causal :class:`~attention_utils.attention.MultiHeadAttention`, residual,
   layer norm, MLP, residual), a final layer norm and a linear head. Every layer's attention
-  weights are returned by :meth:`CausalTransformer.attention_weights`.
+  weights, with the causal mask on or off, are returned by
+  :meth:`CausalTransformer.attention_maps`.
+
+What the heads do (averaged over names) is read by :mod:`attention_utils.analysis`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from torch import nn
 
 from attention_utils.attention import MultiHeadAttention
 from attention_utils.positions import LearnedPositions
+from attention_utils.runtime import one_thread
 from attention_utils.vocab import END, START, CharTable
 
 #: Target id of padding: ignored by the loss.
@@ -136,7 +140,7 @@ class NGramModel(nn.Module):
         before = torch.full((B, self.n - 2), self.table.stoi[START], dtype=idx.dtype)
         return torch.cat([before, idx.cpu()], dim=1).unfold(1, self.n - 1, 1)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, causal: bool = True):
         if idx.dim() != 2:
             raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
         logp = self.probs().log().float()
@@ -147,6 +151,13 @@ class NGramModel(nn.Module):
 
 
 # --------------------------------------------------------------------------- the transformer
+
+
+def at_least_one(config, *fields: str) -> None:
+    """A ValueError naming the first of ``config``'s ``fields`` that is below 1."""
+    for field in fields:
+        if getattr(config, field) < 1:
+            raise ValueError(f"{field} must be at least 1, got {getattr(config, field)}")
 
 
 @dataclass
@@ -164,9 +175,7 @@ class ModelConfig:
     def __post_init__(self):
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        for field in ("vocab_size", "block_size", "d_model", "n_heads", "n_layers", "d_ff"):
-            if getattr(self, field) < 1:
-                raise ValueError(f"{field} must be at least 1, got {getattr(self, field)}")
+        at_least_one(self, "vocab_size", "block_size", "d_model", "n_heads", "n_layers", "d_ff")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -174,7 +183,8 @@ class ModelConfig:
 class Block(nn.Module):
     """One transformer layer: ``x (B, T, d_model)`` -> ``(x, weights (B, H, T, T))``.
 
-    Pre-norm: ``x = x + attn(ln1(x))``, ``x = x + mlp(ln2(x))``; the attention is causal.
+    Pre-norm: ``x = x + attn(ln1(x))``, ``x = x + mlp(ln2(x))``; the attention is causal
+    unless ``causal=False`` (never in training: only to look at what the mask hides).
     """
 
     def __init__(self, config: ModelConfig):
@@ -190,8 +200,8 @@ class Block(nn.Module):
         )
         self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor):
-        out, weights = self.attn(self.ln1(x), causal=True)
+    def forward(self, x: torch.Tensor, causal: bool = True):
+        out, weights = self.attn(self.ln1(x), causal=causal)
         x = x + self.drop(out)
         x = x + self.mlp(self.ln2(x))
         return x, weights
@@ -201,7 +211,7 @@ class CausalTransformer(nn.Module):
     """A small decoder-only transformer over characters.
 
     ``forward(idx (B, T), targets (B, T) or None)`` -> ``(logits (B, T, vocab_size), loss)``.
-    ``attention_weights(idx)`` -> one ``(B, n_heads, T, T)`` tensor per layer.
+    ``attention_maps(idx, causal=True)`` -> one ``(B, n_heads, T, T)`` tensor per layer.
     The weights of the last forward pass are also kept in ``last_weights``.
     """
 
@@ -224,7 +234,7 @@ class CausalTransformer(nn.Module):
             if getattr(module, "bias", None) is not None:
                 nn.init.zeros_(module.bias)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, causal: bool = True):
         if idx.dim() != 2:
             raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
         if idx.shape[1] > self.config.block_size:
@@ -239,92 +249,26 @@ class CausalTransformer(nn.Module):
         x = self.drop(self.pos(self.tok_emb(idx)))
         weights = []
         for block in self.blocks:
-            x, w = block(x)
+            x, w = block(x, causal=causal)
             weights.append(w.detach())
         self.last_weights = weights
         logits = self.head(self.ln_f(x))
         return logits, _loss(logits, targets)
 
     @torch.no_grad()
-    def attention_weights(self, idx: torch.Tensor) -> list[torch.Tensor]:
+    def attention_maps(self, idx: torch.Tensor, causal: bool = True) -> list[torch.Tensor]:
         """Every layer's attention weights for ``idx (B, T)``: a list of ``(B, H, T, T)``.
 
-        Runs the model in eval mode (no dropout) and restores the mode it was in.
+        Queries on rows, keys on columns. ``causal=False`` runs every layer without the mask:
+        what the trained queries and keys do when they may look ahead, which the model never
+        did in training. Runs in eval mode (no dropout) on one CPU thread (fastest for a model
+        this small) and restores the mode it was in.
         """
         was_training = self.training
         self.eval()
         try:
-            self(idx)
+            with one_thread():
+                self(idx, causal=causal)
         finally:
             self.train(was_training)
         return list(self.last_weights)
-
-
-# --------------------------------------------------------------------------- reading the heads
-
-VOWELS = "aeiou"
-
-
-def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table: CharTable):
-    """Where each head looks, averaged over the characters of a batch of names.
-
-    ``weights``: one ``(B, H, T, T)`` tensor per layer (from
-    :meth:`CausalTransformer.attention_weights`); ``idx (B, T)``: the inputs ``^name`` from
-    :func:`encode_batch`. Averages over every query from the second letter on (so that the
-    start token, the character two back, the previous character and the query itself are
-    four different keys) of every name, padding left out. Returns a list of dicts, one per
-    layer and head, with the mean weight on:
-
-    - ``start``: the start token ``^``;
-    - ``two back``: the character two before the query;
-    - ``previous``: the character just before the query;
-    - ``self``: the query's own character;
-    - ``vowels``: keys that are vowels (a, e, i, o, u), all together.
-
-    :func:`uniform_weights` gives the weights of a head that spreads its attention evenly,
-    the reference to compare with.
-    """
-    if idx.dim() != 2:
-        raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
-    B, T = idx.shape
-    lengths = (idx != table.stoi[END]).sum(1)  # ^name has no $; padding is $
-    pos = torch.arange(T)
-    queries = (pos[None, :] >= 2) & (pos[None, :] < lengths[:, None])  # (B, T)
-    n = queries.sum().clamp(min=1)
-    vowel_ids = torch.tensor([table.stoi[c] for c in VOWELS if c in table.stoi], dtype=idx.dtype)
-    is_vowel = torch.isin(idx, vowel_ids).to(torch.float32)  # (B, T) over keys
-    rows = []
-    for layer, w in enumerate(weights):
-        if w.dim() != 4 or w.shape[0] != B or w.shape[-1] != T:
-            raise ValueError(
-                f"layer {layer}: weights must be (B={B}, H, T={T}, T), got {tuple(w.shape)}"
-            )
-        w = w.detach().cpu().float()
-        back1 = torch.zeros_like(w[..., 0])
-        back1[..., 1:] = torch.diagonal(w, offset=-1, dim1=-2, dim2=-1)
-        back2 = torch.zeros_like(w[..., 0])
-        back2[..., 2:] = torch.diagonal(w, offset=-2, dim1=-2, dim2=-1)
-        stats = {
-            "start": w[..., 0],
-            "two back": back2,
-            "previous": back1,
-            "self": torch.diagonal(w, dim1=-2, dim2=-1),
-            "vowels": (w * is_vowel[:, None, None, :]).sum(-1),
-        }  # each (B, H, T): one number per query
-        for head in range(w.shape[1]):
-            row = {"layer": layer, "head": head}
-            for key, value in stats.items():
-                row[key] = float((value[:, head] * queries).sum() / n)
-            rows.append(row)
-    return rows
-
-
-def uniform_weights(idx: torch.Tensor, n_heads: int = 1) -> torch.Tensor:
-    """Causal weights that spread evenly: query i gives ``1 / (i + 1)`` to each key j <= i.
-
-    ``idx (B, T)`` -> ``(B, n_heads, T, T)``, laid out as the model's weights.
-    """
-    B, T = idx.shape
-    w = torch.ones(T, T).tril()
-    w = w / w.sum(-1, keepdim=True)
-    return w.expand(B, n_heads, T, T).clone()

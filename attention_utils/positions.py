@@ -60,7 +60,15 @@ def sinusoidal_positions(T: int, d_model: int) -> torch.Tensor:
     return P
 
 
-class LearnedPositions(nn.Module):
+class _Positions(nn.Module):
+    """What both kinds share: ``max_len`` and ``d_model``, checked."""
+
+    def __init__(self, max_len: int, d_model: int):
+        super().__init__()
+        self.max_len, self.d_model = _size(max_len, "max_len"), _size(d_model, "d_model")
+
+
+class LearnedPositions(_Positions):
     """A learned vector per position: ``x (..., T, d_model)`` -> ``x + P[:T]``, ``T <= max_len``.
 
     ``self.table.weight`` is the ``(max_len, d_model)`` table, initialised like any
@@ -68,9 +76,7 @@ class LearnedPositions(nn.Module):
     """
 
     def __init__(self, max_len: int, d_model: int):
-        super().__init__()
-        self.max_len = _size(max_len, "max_len")
-        self.d_model = _size(d_model, "d_model")
+        super().__init__(max_len, d_model)
         self.table = nn.Embedding(self.max_len, self.d_model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,7 +84,7 @@ class LearnedPositions(nn.Module):
         return x + self.table(torch.arange(x.shape[-2], device=x.device))
 
 
-class SinusoidalPositions(nn.Module):
+class SinusoidalPositions(_Positions):
     """Fixed sinusoidal encodings as a module: ``x (..., T, d_model)`` -> ``x + P[:T]``.
 
     ``P`` is :func:`sinusoidal_positions` ``(max_len, d_model)``, stored as a buffer (it
@@ -86,9 +92,7 @@ class SinusoidalPositions(nn.Module):
     """
 
     def __init__(self, max_len: int, d_model: int):
-        super().__init__()
-        self.max_len = _size(max_len, "max_len")
-        self.d_model = _size(d_model, "d_model")
+        super().__init__(max_len, d_model)
         self.register_buffer("table", sinusoidal_positions(self.max_len, self.d_model))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

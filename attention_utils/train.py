@@ -7,8 +7,8 @@
   counted once per name, padding ignored);
 - :func:`sample` and :func:`mark_new`: names drawn with a temperature, marked new or seen.
 
-The standard trained model of the series (its config, trained once and cached) is in
-:mod:`attention_utils.standard`.
+The trained model of notebooks 08 and 09 (its configs, trained once and cached) is in
+:mod:`attention_utils.pretrained`.
 """
 
 from __future__ import annotations
@@ -16,54 +16,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import torch
 from tqdm.auto import tqdm
 
-from attention_utils.models import IGNORE_INDEX, NGramModel, encode_batch
-from attention_utils.seed import set_seed
+from attention_utils.models import IGNORE_INDEX, NGramModel, at_least_one, encode_batch
+from attention_utils.runtime import one_thread, resolve_device, set_seed
 from attention_utils.vocab import END, START, CharTable
-
-# --------------------------------------------------------------------------- devices
-
-
-def default_device() -> torch.device:
-    """CUDA if there is a GPU, else Apple's MPS if there is one, else the CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def _device(device) -> torch.device:
-    if device is None or device == "auto":
-        return default_device()
-    try:
-        return torch.device(device)
-    except RuntimeError as e:
-        raise ValueError(
-            f"unknown device {device!r}; expected 'cpu', 'cuda', 'mps' or 'auto'"
-        ) from e
-
-
-@contextmanager
-def one_thread():
-    """Run the block with one CPU thread, then restore the thread count.
-
-    The models here are so small that splitting their work between threads costs more than
-    it saves; on a busy two-core machine two threads can be many times slower than one.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
 
 # --------------------------------------------------------------------------- evaluation
 
@@ -74,7 +34,7 @@ def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 51
 
     Every letter and the end token ``$`` of every name count once; the mean is over all
     those characters together (a long name weighs more than a short one). Runs the model
-    in eval mode (on one CPU thread, see :func:`one_thread`) and restores its mode.
+    in eval mode (on one CPU thread, see :func:`attention_utils.runtime.one_thread`) and restores its mode.
     """
     if len(names) == 0:
         raise ValueError("evaluate needs at least one name, got an empty list")
@@ -148,9 +108,7 @@ class TrainConfig:
     ema: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        at_least_one(self, "steps", "batch_size", "eval_every")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.lr <= 0 or self.min_lr < 0:
@@ -174,11 +132,11 @@ class History:
         return asdict(self)
 
 
-def _lr_at(step: int, cfg: TrainConfig) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * progress))
+def _lr_at(step: int, config: TrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
 def train_model(
@@ -197,46 +155,46 @@ def train_model(
     training names, is recorded in the returned :class:`History` (in eval mode: no dropout).
     At the end the model holds the weights of the best validation NLL and is in eval mode.
     """
-    cfg = config or TrainConfig()
+    config = config or TrainConfig()
     if len(train) == 0 or len(val) == 0:
         raise ValueError(f"need training and validation names, got {len(train)} and {len(val)}")
-    device = _device(cfg.device)
-    set_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
+    device = resolve_device(config.device)
+    set_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
     ]
     # fused: one kernel for all the parameters, much less overhead per step (CPU and CUDA)
     fused = device.type in ("cpu", "cuda")
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99), fused=fused)
+    opt = torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.99), fused=fused)
     idx_all, targets_all = encode_batch(list(train), table, device)
     # The train curve uses a fixed sample: evaluating every training name each time would cost
     # more than the training steps in between.
-    order = torch.randperm(len(train), generator=gen)[: cfg.train_eval_names].tolist()
+    order = torch.randperm(len(train), generator=gen)[: config.train_eval_names].tolist()
     probe = [train[i] for i in order]
     history = History()
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     averaged = None
-    if cfg.ema:  # an exponential moving average of the weights: smoother than the last step
+    if config.ema:  # an exponential moving average of the weights: smoother than the last step
         averaged = torch.optim.swa_utils.AveragedModel(
-            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema)
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)
         )
     threads = torch.get_num_threads()
-    if cfg.threads and device.type == "cpu":
-        torch.set_num_threads(cfg.threads)
+    if config.threads and device.type == "cpu":
+        torch.set_num_threads(config.threads)
     start = time.perf_counter()
     try:
-        with tqdm(total=cfg.steps, desc="training", disable=not progress) as bar:
+        with tqdm(total=config.steps, desc="training", disable=not progress) as bar:
             model.train()
-            for step in range(cfg.steps):
-                rows = torch.randint(len(train), (cfg.batch_size,), generator=gen).to(device)
+            for step in range(config.steps):
+                rows = torch.randint(len(train), (config.batch_size,), generator=gen).to(device)
                 idx, targets = idx_all[rows], targets_all[rows]
                 width = int((targets != IGNORE_INDEX).sum(1).max())  # crop the shared padding
                 for group in opt.param_groups:
-                    group["lr"] = _lr_at(step, cfg)
+                    group["lr"] = _lr_at(step, config)
                 _, loss = model(idx[:, :width], targets[:, :width])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -245,7 +203,7 @@ def train_model(
                 if averaged is not None:
                     averaged.update_parameters(model)
                 bar.update(1)
-                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                if (step + 1) % config.eval_every == 0 or step + 1 == config.steps:
                     judged = averaged.module if averaged is not None else model
                     tr, va = evaluate(judged, probe, table), evaluate(judged, val, table)
                     history.steps.append(step + 1)

@@ -82,6 +82,10 @@ class CharTable:
             ids.append(self.stoi[ch])
         return torch.tensor(ids, dtype=torch.long)
 
+    def batch(self, name: str) -> torch.Tensor:
+        """``^name$`` as ids of shape ``(1, T)``: a batch of one name, as a model takes it."""
+        return self.encode(self.wrap(name))[None]
+
     def decode(self, ids: torch.Tensor | np.ndarray | Sequence[int]) -> str:
         """Ids (1-D tensor, array or list) -> string. Unknown ids raise a KeyError."""
         if isinstance(ids, torch.Tensor):

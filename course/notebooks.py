@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from urllib.parse import quote, urlencode
+
+import nbformat
 
 #: The project folder (the one holding ``notebooks/``, ``course/``, ``pyproject.toml``).
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +53,14 @@ def title_of(nb: dict, path: Path | str = "notebook") -> str:
     raise ValueError(f"{path}: no '# Title' heading in any markdown cell; expected '# NN · Title'")
 
 
+def notebook_title(path: Path) -> str:
+    """The title of the notebook at ``path``, or its file name's stem if it has none."""
+    try:
+        return title_of(read_json(path), path)
+    except (OSError, ValueError):
+        return path.stem
+
+
 def read_json(path: Path | str) -> dict:
     """The notebook at ``path`` as a dict; a ValueError naming the file if it is not one."""
     path = Path(path)
@@ -57,6 +68,71 @@ def read_json(path: Path | str) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a notebook (invalid JSON: {e})") from e
+
+
+# --------------------------------------------------------------------------- building from them
+
+#: The tag of a cell that holds an exercise's reference solution.
+SOLUTION_TAG = "solution"
+
+
+def is_solution(cell) -> bool:
+    """True for a cell tagged ``solution``."""
+    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def exercise_cells(nb) -> list[tuple[int, int | None]]:
+    """``[(solution index, check index or None)]`` for every solution cell of ``nb``.
+
+    The check of a solution is the first code cell after it that is not itself a solution.
+    """
+    pairs = []
+    for i, cell in enumerate(nb.cells):
+        if not is_solution(cell):
+            continue
+        check = next(
+            (
+                j
+                for j in range(i + 1, len(nb.cells))
+                if nb.cells[j].cell_type == "code" and not is_solution(nb.cells[j])
+            ),
+            None,
+        )
+        pairs.append((i, check))
+    return pairs
+
+
+def read_notebook(path: Path | str):
+    """The notebook at ``path`` (nbformat 4); FileNotFoundError or ValueError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{path} is not a notebook: expected a .ipynb file")
+    return nbformat.read(path, as_version=4)
+
+
+def copy_assets(node_modules: Path | str, assets: dict[str, str], dest: Path | str, hint: str):
+    """Copy ``assets`` (source in ``node_modules`` -> destination in ``dest``) and return ``dest``.
+
+    A folder is copied whole (less source maps). Anything missing raises FileNotFoundError
+    before anything is copied, naming it and ``hint`` (how to install it).
+    """
+    node_modules, dest = Path(node_modules), Path(dest)
+    missing = [src for src in assets if not (node_modules / src).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} asset(s) missing in {node_modules}, e.g. {missing[0]}: {hint}"
+        )
+    for src, to in assets.items():
+        source, target = node_modules / src, dest / to
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("*.map")
+            shutil.copytree(source, target, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, target)
+    return dest
 
 
 # --------------------------------------------------------------------------- the project's links

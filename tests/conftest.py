@@ -7,7 +7,9 @@ import socket
 import threading
 from pathlib import Path
 
+import nbformat
 import pytest
+from course_support import small_notebook
 from support import NAMES_FILE
 
 from attention_utils import data
@@ -77,3 +79,13 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     """An empty DATA_DIR, so that a test starts with no cache."""
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)
     return tmp_path
+
+
+@pytest.fixture()
+def small(tmp_path) -> Path:
+    """A small lesson with two exercises, saved as notebooks/01_small.ipynb in tmp_path."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    path = folder / "01_small.ipynb"
+    nbformat.write(small_notebook(), path)
+    return path

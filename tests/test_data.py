@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -216,3 +219,86 @@ def test_data_dir_in_a_checkout_installed_and_overridden(tmp_path, monkeypatch):
 def test_this_checkout_caches_in_its_data_folder():
     if "ATTENTION_NAMES_DATA" not in os.environ:
         assert data.DATA_DIR == Path(data.__file__).resolve().parent.parent / "data"
+
+
+# --------------------------------------------------------------------------- odd answers
+
+
+class _OddHandler(http.server.BaseHTTPRequestHandler):
+    """Routes: path -> (content type, body, seconds to wait between 100-byte pieces)."""
+
+    routes: dict[str, tuple[str, bytes, float]] = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        kind, body, pause = self.routes[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for start in range(0, len(body), 100):
+            self.wfile.write(body[start : start + 100])
+            self.wfile.flush()
+            time.sleep(pause)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def odd_server():
+    routes = {
+        "/page.html": ("text/html", b"<!DOCTYPE html>\n<html><body>Meera</body></html>\n", 0),
+        "/words.txt": ("text/plain", b"Welcome\nto my page\nabout names!\nSee below.\nMeera\n", 0),
+        "/slow.txt": ("text/plain", b"Meera\n" * 200, 0.2),
+        "/huge.txt": ("text/plain", b"Meera\n" * 1_000_000, 0),
+        "/list.txt": ("text/plain", b"Meera\nArjun\n", 0),
+    }
+    handler = type("Handler", (_OddHandler,), {"routes": routes})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        yield routes, lambda path: f"http://{host}:{port}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/page.html", "a web page"),
+        ("/words.txt", "only 2 of its 5 lines are a name"),
+        ("/huge.txt", "larger than 5,000,000 bytes"),
+    ],
+)
+def test_an_address_that_is_no_names_file_is_never_cached(data_dir, odd_server, path, message):
+    _, url = odd_server
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no known checksum
+        with pytest.raises(DownloadError, match=message):
+            load_names(url(path), skip_invalid=True)
+    assert files_in(data_dir) == []
+
+
+def test_the_timeout_bounds_the_whole_download(data_dir, odd_server):
+    _, url = odd_server  # 12 pieces, 0.2 s apart: each read is quick, the whole is not
+    start = time.monotonic()
+    with pytest.raises(DownloadError, match="took longer than 0.5 s"):
+        data.fetch(url("/slow.txt"), data_dir / "slow.txt", sha256=None, size=None, timeout=0.5)
+    assert time.monotonic() - start < 2 and files_in(data_dir) == []
+
+
+def test_a_cached_address_can_be_refreshed(data_dir, odd_server):
+    routes, url = odd_server
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert load_names(url("/list.txt")) == ["meera", "arjun"]
+        routes["/list.txt"] = ("text/plain", b"Meera\nArjun\nKavya\n", 0)
+        assert load_names(url("/list.txt")) == ["meera", "arjun"]  # the cached copy
+        assert load_names(url("/list.txt"), refresh=True) == ["meera", "arjun", "kavya"]
+        routes["/list.txt"] = ("text/html", b"<html>moved</html>", 0)
+        with pytest.raises(DownloadError, match="web page"):
+            load_names(url("/list.txt"), refresh=True)
+        assert load_names(url("/list.txt")) == ["meera", "arjun", "kavya"]  # kept
+        assert data.main(["--source", url("/list.txt"), "--refresh"]) == 1  # said, not raised

@@ -8,13 +8,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from support import not_written
 
 from attention_utils.exercises import nb08
-
-
-def _todo(*args):
-    raise NotImplementedError
-
 
 # --------------------------------------------------------------------------- exercise 1
 
@@ -46,7 +42,7 @@ def test_bigram_probs_correct_answers_pass():
         (lambda c, a: (c + a) / (c + a).sum(), "sum to 1"),
         (lambda c, a: (c + a).T / (c + a).sum(1), "transposed"),
         (lambda c, a: bigram_probs(c, a)[:-1], "shape"),
-        (_todo, "not written yet"),
+        (not_written, "not written yet"),
         (None, "still empty"),
     ],
 )
@@ -90,7 +86,7 @@ def test_nll_correct_answers_pass():
         ),
         (lambda lo, t: torch.zeros(3), "one number"),
         (lambda lo, t: float("nan"), "log of 0"),
-        (_todo, "not written yet"),
+        (not_written, "not written yet"),
     ],
 )
 def test_nll_wrong_answers_are_diagnosed(fn, message):
@@ -119,7 +115,7 @@ def test_temperature_correct_answers_pass():
         (lambda lo, t: torch.softmax(lo, -1), "no effect"),
         (lambda lo, t: lo / t, "sum to 1"),
         (lambda lo, t: torch.softmax(lo / t, -1)[None], "shape"),
-        (_todo, "not written yet"),
+        (not_written, "not written yet"),
     ],
 )
 def test_temperature_wrong_answers_are_diagnosed(fn, message):

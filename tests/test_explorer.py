@@ -1,4 +1,4 @@
-"""The explorer of notebook 09: its model side, its heatmap renderer and its widget callbacks.
+"""The explorer of notebook 09: its widget callbacks and its messages for names it cannot read.
 
 The callbacks are driven as a browser would drive them, by setting widget values (which
 calls the observers) and clicking the button, without a browser.
@@ -16,7 +16,7 @@ import torch
 
 from attention_utils import explorer as ex
 from attention_utils.models import CausalTransformer, ModelConfig
-from attention_utils.render import HeatmapRenderer
+from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.vocab import CharTable
 
 matplotlib.use("Agg")
@@ -44,7 +44,7 @@ def peaked_model(seed: int = 1) -> CausalTransformer:
 @pytest.fixture()
 def explorer():
     trained = (peaked_model(), TABLE)
-    return ex.Explorer(trained, ex.untrained_copy(trained[0]), TRAIN_NAMES, warm_up=False)
+    return ex.Explorer(trained, untrained_model(CONFIG), TRAIN_NAMES, warm_up=False)
 
 
 def widget_classes(widget) -> dict[str, object]:
@@ -56,54 +56,10 @@ def widget_classes(widget) -> dict[str, object]:
 
 
 def idx_of(name: str) -> torch.Tensor:
-    return TABLE.encode(TABLE.wrap(name))[None]
+    return TABLE.batch(name)
 
 
-# --------------------------------------------------------------------------- model side
-
-
-def test_attention_maps_with_the_mask_are_the_models_own_weights():
-    model = peaked_model()
-    idx = idx_of("abhishek")
-    ours, theirs = ex.attention_maps(model, idx), model.attention_weights(idx)
-    assert len(ours) == CONFIG.n_layers
-    for a, b in zip(ours, theirs, strict=True):
-        assert a.shape == (1, CONFIG.n_heads, 10, 10)
-        torch.testing.assert_close(a, b)
-
-
-def test_attention_maps_without_the_mask_look_ahead():
-    model = peaked_model()
-    on, off = (
-        ex.attention_maps(model, idx_of("priya")),
-        ex.attention_maps(model, idx_of("priya"), False),
-    )
-    future = torch.ones(7, 7, dtype=torch.bool).triu(1)
-    for layer_on, layer_off in zip(on, off, strict=True):
-        assert layer_on[..., future].abs().max() == 0
-        assert layer_off[..., future].sum() > 0.1
-        torch.testing.assert_close(layer_off.sum(-1), torch.ones(1, CONFIG.n_heads, 7))
-    assert not model.training
-
-
-def test_attention_maps_refuse_a_flat_idx():
-    with pytest.raises(ValueError, match=r"\(B, T\)"):
-        ex.attention_maps(peaked_model(), TABLE.encode("^abc$"))
-
-
-def test_untrained_copy_is_where_training_starts_and_keeps_the_random_state():
-    from attention_utils.standard import DEFAULT_TRAIN, fresh_model
-
-    model = peaked_model()
-    torch.manual_seed(123)
-    expected_next = torch.rand(3)
-    torch.manual_seed(123)
-    copy = ex.untrained_copy(model)
-    assert torch.equal(torch.rand(3), expected_next), "untrained_copy moved the global generator"
-    start = fresh_model(CONFIG, DEFAULT_TRAIN.seed)
-    for (name, a), b in zip(copy.state_dict().items(), start.state_dict().values(), strict=True):
-        assert torch.equal(a, b), name
-    assert not copy.training
+# --------------------------------------------------------------------------- names
 
 
 def test_check_name_and_friendly_messages():
@@ -119,86 +75,6 @@ def test_check_name_and_friendly_messages():
     except KeyError as e:
         message = ex.friendly(e, "r2d2 x", TABLE)
     assert "'2', ' '" in message and "a-z" in message and "Traceback" not in message
-
-
-# --------------------------------------------------------------------------- the renderer
-
-
-def test_renderer_draws_like_matplotlib():
-    """The blitted picture (labels pasted, heatmap drawn alone) matches a full draw."""
-    renderer = HeatmapRenderer()
-    labels = list("^kavya$")
-    panels = torch.softmax(torch.randn(1, 7, 7, generator=torch.Generator().manual_seed(0)), -1)
-    renderer.render(np.zeros((1, 7, 7)), list("^abcde$"), suptitle="'abcde'")  # another name first
-    png = renderer.render(panels.numpy(), labels, suptitle="'kavya'")
-    assert png.startswith(PNG)
-    fast = np.asarray(renderer.figure.canvas.buffer_rgba()).astype(int).copy()
-    # The same figure drawn in full by matplotlib, tick labels and all.
-    ax = renderer.current.axes[0]
-    for text in ax.get_xticklabels() + ax.get_yticklabels():
-        text.set_alpha(None)
-    ax.set_xticks(range(7), labels)
-    ax.set_yticks(range(7), labels)
-    for artist in (ax.images[0], renderer.current.title):
-        artist.set_animated(False)
-    renderer.figure.canvas.draw()
-    full = np.asarray(renderer.figure.canvas.buffer_rgba()).astype(int)
-    differs = np.abs(fast - full).max(-1) > 60
-    # Matplotlib places the axis labels and the title from the tick labels' sizes, which the
-    # fast path fixes when the figure is built: they may sit a pixel or two apart.
-    height = differs.shape[0]
-    renderer_ = renderer.figure.canvas.get_renderer()
-    for artist in (ax.xaxis.label, ax.yaxis.label, renderer.current.title):
-        box = artist.get_window_extent(renderer_).padded(3)
-        differs[height - int(box.y1) : height - int(box.y0), int(box.x0) : int(box.x1)] = False
-    n_labels = 2 * len(labels)  # a pixel here and there where a glyph lands half a pixel apart
-    assert differs.sum() < 6 * n_labels, f"{differs.sum()} pixels differ"
-    # and the comparison can fail: other characters over the same heatmap differ in many pixels
-    renderer.current.name_key = ()
-    for artist in (ax.images[0], renderer.current.title):
-        artist.set_animated(True)
-    renderer.render(panels.numpy(), list("^abcde$"), suptitle="'kavya'")
-    other = np.asarray(renderer.figure.canvas.buffer_rgba()).astype(int)
-    assert (np.abs(other - full).max(-1) > 60).sum() > 15 * n_labels
-
-
-def test_renderer_reuses_its_figures_and_checks_shapes():
-    renderer = HeatmapRenderer()
-    a = renderer.render(np.eye(5)[None], list("^abc$"))
-    b = renderer.render(np.eye(5)[None] * 0.5, list("^xyz$"))
-    assert a != b and len(renderer.canvases) == 1
-    renderer.render(np.ones((2, 4, 4)) / 4, list("^ab$"), titles=["head 0", "head 1"])
-    assert len(renderer.canvases) == 2
-    with pytest.raises(ValueError, match=r"\(N, T, T\)"):
-        renderer.render(np.eye(5), list("^abc$"))
-    with pytest.raises(ValueError, match="T = 4 labels"):
-        renderer.render(np.eye(5)[None], list("^ab$"))
-
-
-@pytest.mark.parametrize("name", ["ab", "subrahmanyam"])
-def test_all_heads_grid_keeps_titles_clear_of_the_panels_above(name):
-    """In the 2 x 2 grid, a lower panel's title and top tick labels sit below the panel above
-    it, and the name sits above the first row's titles."""
-    labels = ["^", *name, "$"]
-    T = len(labels)
-    renderer = HeatmapRenderer()
-    renderer.render(np.ones((4, T, T)) / T, labels, [f"head {h}" for h in range(4)], "'x'")
-    figure = renderer.figure
-    drawn = figure.canvas.get_renderer()
-    axes = renderer.current.axes
-    assert len(axes) == 4
-    for upper, lower in ((axes[0], axes[2]), (axes[1], axes[3])):
-        bottom_of_upper = upper.get_window_extent(drawn).y0
-        above_lower = [lower.title, *lower.get_xticklabels()]
-        top_of_lower = max(t.get_window_extent(drawn).y1 for t in above_lower)
-        assert top_of_lower < bottom_of_upper, (
-            f"{lower.get_title()!r} reaches y = {top_of_lower:.0f} px, into the panel above "
-            f"(its bottom at {bottom_of_upper:.0f} px)"
-        )
-    first_row_top = max(
-        t.get_window_extent(drawn).y1 for ax in axes[:2] for t in (ax.title, ax.xaxis.label)
-    )
-    assert renderer.current.title.get_window_extent(drawn).y0 > first_row_top
 
 
 # --------------------------------------------------------------------------- the widgets
@@ -228,7 +104,7 @@ def test_first_picture_is_every_head_of_the_last_layer(explorer):
     assert bytes(explorer.heatmap.value).startswith(PNG)
     assert explorer.message.value == ""
     assert explorer.labels == list("^abhishek$")
-    expected = ex.attention_maps(explorer.models["trained"], idx_of("abhishek"))[-1][0]
+    expected = explorer.models["trained"].attention_maps(idx_of("abhishek"))[-1][0]
     np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
     panels = [ax.images[0].get_array() for ax in explorer.figure.axes if ax.images]
     assert len(panels) == CONFIG.n_heads
@@ -242,13 +118,13 @@ def test_changing_the_name_redraws(explorer):
     assert explorer.labels == list("^priya$")
     assert explorer.shown.shape == (CONFIG.n_heads, 7, 7)
     assert explorer.heatmap.value != before and bytes(explorer.heatmap.value).startswith(PNG)
-    expected = ex.attention_maps(explorer.models["trained"], idx_of("priya"))[-1][0]
+    expected = explorer.models["trained"].attention_maps(idx_of("priya"))[-1][0]
     np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
     assert len(explorer.redraw_ms) == 2
 
 
 def test_changing_the_head_and_layer_redraws(explorer):
-    maps = [w[0].numpy() for w in ex.attention_maps(explorer.models["trained"], idx_of("abhishek"))]
+    maps = [w[0].numpy() for w in explorer.models["trained"].attention_maps(idx_of("abhishek"))]
     pictures = {bytes(explorer.heatmap.value)}
     explorer.head.value = 0
     np.testing.assert_allclose(explorer.shown, maps[-1][0:1], atol=1e-6)
@@ -341,9 +217,7 @@ def test_median_redraw_needs_a_redraw(explorer):
 
 
 def test_with_the_default_trained_model():
-    from attention_utils.standard import load_or_train_default
-
-    trained = load_or_train_default(progress=False)
+    trained = load_or_train(progress=False)
     start = time.perf_counter()
     explorer = ex.Explorer(trained, warm_up=False)
     assert time.perf_counter() - start < 60
@@ -354,3 +228,17 @@ def test_with_the_default_trained_model():
         w = torch.as_tensor(explorer.shown)
         entropy[kind] = float(-(w * torch.where(w > 0, w.log(), 0 * w)).sum(-1).mean())
     assert entropy["trained"] < entropy["untrained"] - 0.1, entropy
+
+
+@pytest.mark.parametrize("typed", ["a$$b", "^priya", "$"])
+def test_the_start_and_end_tokens_are_no_letters_of_a_name(explorer, typed):
+    caption = explorer.caption.value
+    explorer.name.value = typed  # no exception inside the redraw
+    assert "it only knows the letters a-z" in explorer.message_text
+    assert explorer.caption.value == caption  # the picture and its caption stay together
+
+
+def test_a_model_that_does_not_fit_the_table_is_refused():
+    other = CharTable.from_names(["abc"])
+    with pytest.raises(ValueError, match="table: the model reads"):
+        ex.Explorer((peaked_model(), other), warm_up=False, train_names=["abc"])

@@ -12,10 +12,8 @@ from attention_utils.models import (
     CausalTransformer,
     ModelConfig,
     NGramModel,
-    attention_profile,
     count_parameters,
     encode_batch,
-    uniform_weights,
 )
 from attention_utils.vocab import CharTable
 
@@ -139,17 +137,46 @@ def test_transformer_shapes_and_loss_at_initialisation():
     assert model(idx)[1] is None
 
 
-def test_every_layers_attention_weights_are_causal_and_rows_sum_to_one():
+def test_every_layers_attention_maps_are_causal_and_rows_sum_to_one():
     model = tiny_model(n_layers=3)
     idx, _ = encode_batch(NAMES, TABLE)
-    weights = model.attention_weights(idx)
+    weights = model.attention_maps(idx)
     assert len(weights) == 3
     T = idx.shape[1]
     for w in weights:
         assert w.shape == (len(NAMES), 2, T, T)
         assert torch.allclose(w.sum(-1), torch.ones(len(NAMES), 2, T))
         assert (w.triu(1) == 0).all()  # no weight on later characters
-    assert model.training  # attention_weights restores the mode
+    assert model.training  # attention_maps restores the mode
+    model.eval()(idx)  # and they are the weights of a forward pass in eval mode
+    for a, b in zip(weights, model.last_weights, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def peaked(model: CausalTransformer) -> CausalTransformer:
+    """``model`` with large query and key weights: attention far from uniform."""
+    with torch.no_grad():
+        for block in model.blocks:
+            block.attn.q_proj.weight.mul_(200)
+            block.attn.k_proj.weight.mul_(10)
+    return model
+
+
+def test_attention_maps_without_the_mask_look_ahead():
+    model = peaked(tiny_model(dropout=0.0)).eval()
+    idx = TABLE.batch("priya")
+    on, off = model.attention_maps(idx), model.attention_maps(idx, causal=False)
+    future = torch.ones(7, 7, dtype=torch.bool).triu(1)
+    for layer_on, layer_off in zip(on, off, strict=True):
+        assert layer_on[..., future].abs().max() == 0
+        assert layer_off[..., future].sum() > 0.1
+        torch.testing.assert_close(layer_off.sum(-1), torch.ones(1, 2, 7))
+    assert not model.training
+
+
+def test_attention_maps_refuse_a_flat_idx():
+    with pytest.raises(ValueError, match=r"\(B, T\)"):
+        tiny_model().attention_maps(TABLE.encode("^abc$"))
 
 
 def test_changing_later_characters_does_not_change_earlier_logits():
@@ -213,48 +240,3 @@ def test_parameter_count_matches_the_sizes():
     per_layer = 2 * 2 * d + 4 * (d * d + d) + (d * f + f) + (f * d + d)
     want = V * d + T * d + L * per_layer + 2 * d + (d * V + V)
     assert count_parameters(tiny_model()) == want
-
-
-# --------------------------------------------------------------------------- reading the heads
-
-
-def test_attention_profile_of_hand_made_heads():
-    idx, _ = encode_batch(["abe", "om"], TABLE)  # ^abe, ^om$ (padded)
-    T = idx.shape[1]
-    previous = torch.zeros(T, T)
-    previous[0, 0] = 1
-    previous[torch.arange(1, T), torch.arange(T - 1)] = 1  # every query looks one back
-    start = torch.zeros(T, T)
-    start[:, 0] = 1  # every query looks at ^
-    weights = torch.stack([previous, start])[None].expand(2, 2, T, T)
-    rows = attention_profile([weights], idx, TABLE)
-    assert [(r["layer"], r["head"]) for r in rows] == [(0, 0), (0, 1)]
-    # queries from the second letter on: b, e of ^abe and m of ^om
-    assert rows[0]["previous"] == pytest.approx(1.0)
-    assert rows[0]["start"] == rows[0]["two back"] == rows[0]["self"] == 0.0
-    # the keys one back of b, e, m are a, b, o: two vowels of three
-    assert rows[0]["vowels"] == pytest.approx(2 / 3)
-    assert rows[1]["start"] == pytest.approx(1.0)
-    assert rows[1]["previous"] == 0.0
-    assert rows[1]["vowels"] == pytest.approx(0.0)
-
-
-def test_uniform_weights_profile_and_untrained_model_is_close_to_it():
-    idx, _ = encode_batch(NAMES, TABLE)
-    uniform = uniform_weights(idx, n_heads=2)
-    assert uniform.shape == (len(NAMES), 2, idx.shape[1], idx.shape[1])
-    assert torch.allclose(uniform.sum(-1), torch.ones(uniform.shape[:-1]))
-    (u,) = attention_profile([uniform[:, :1]], idx, TABLE)
-    # the query at position i spreads 1/(i+1): ^, two back, previous and self get the same
-    assert u["previous"] == pytest.approx(u["start"])
-    assert u["self"] == pytest.approx(u["start"])
-    assert u["two back"] == pytest.approx(u["start"])
-    for row in attention_profile(tiny_model().attention_weights(idx), idx, TABLE):
-        for key in ("start", "two back", "previous", "self", "vowels"):
-            assert abs(row[key] - u[key]) < 0.05, (row, u)
-
-
-def test_attention_profile_rejects_mismatched_shapes():
-    idx, _ = encode_batch(NAMES, TABLE)
-    with pytest.raises(ValueError, match="layer 0: weights must be"):
-        attention_profile([torch.ones(2, 1, 3, 3)], idx, TABLE)

@@ -144,3 +144,15 @@ def test_plot_matrix_labels_rows_and_columns():
     assert tick_texts(ax, "y") == ["r0", "r1"] and tick_texts(ax, "x") == ["c0", "c1", "c2"]
     assert ax.get_xlabel() == "dims" and ax.get_ylabel() == "chars"
     np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), m.numpy())
+
+
+def test_text_a_user_types_is_drawn_as_typed():
+    """'$' in a name or title is a character, not the start of a formula."""
+    labels = list("^a$$b$")
+    ax = plot_attention(np.eye(6), labels, title="'a$$b'")
+    ax.figure.canvas.draw()  # mathtext would raise on '$$' here
+    assert [t.get_text() for t in ax.get_xticklabels()] == labels
+    assert ax.get_title() == "'a$$b'"
+    figure = plot_attention_grid([np.eye(3)] * 2, list("$x$"), titles=["$", "$$"], suptitle="$$")
+    figure.canvas.draw()
+    plt.close("all")

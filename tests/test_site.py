@@ -1,153 +1,71 @@
-"""course/site.py: what the landing page and the table of contents are made of, read
-from notebooks made here (the browser tests check the built site itself)."""
+"""course/site.py: the book's configuration and its staged sources (the browser tests check
+the built site itself)."""
 
 from __future__ import annotations
 
-import base64
-import io
+import shutil
 
 import nbformat
 import pytest
+import yaml
 
 from course import site
+from course.notebooks import colab_url, repository_url
 
 
-def png(width: int = 40, height: int = 30, value: float = 0.5) -> bytes:
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(width / 10, height / 10), dpi=10)
-    fig.patch.set_facecolor((value, value, value))
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    plt.close(fig)
-    return out.getvalue()
+def test_book_config_carries_the_repository_and_the_launch_buttons():
+    config = yaml.safe_load(site.book_config(site.SITE_DIR / "_config.yml"))
+    assert config["repository"]["url"] == repository_url()
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+    assert config["execute"]["execute_notebooks"] == "off"
 
 
-def image_output(data: bytes) -> dict:
-    return nbformat.v4.new_output(
-        "display_data", data={"image/png": base64.b64encode(data).decode(), "text/plain": "<Fig>"}
+def test_stage_without_npm_assets_says_how_to_get_them(small, tmp_path):
+    fake_site = tmp_path / "site"
+    fake_site.mkdir()
+    for name in ("_config.yml", "index.md", *site.OWN_FILES):
+        (fake_site / name).write_bytes((site.SITE_DIR / name).read_bytes())
+    with pytest.raises(FileNotFoundError, match="npm ci"):
+        site.stage([small], tmp_path / "src", fake_site)
+
+
+def test_stage_writes_the_book_sources(small, tmp_path):
+    if not (site.SITE_DIR / "node_modules").is_dir():
+        pytest.skip("site/node_modules is not installed (make site installs it)")
+    infos = site.stage([small], tmp_path / "src")
+    src = tmp_path / "src"
+    assert [i.path for i in infos] == [small]
+    assert nbformat.read(src / "notebooks" / small.name, 4) == nbformat.read(small, 4)
+    assert "notebooks/01_small" in (src / "_toc.yml").read_text()
+    assert colab_url(small.name) in (src / "index.md").read_text()
+    assert (src / site.ASSETS_DIR / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+def fake_jupyter_book(tmp_path, html: str | None) -> str:
+    """A stand-in for jupyter-book: writes ``html`` as the built index page, or fails."""
+    script = tmp_path / "jupyter-book"
+    body = (
+        'mkdir -p "$2/_build/html" && printf %s "$HTML" > "$2/_build/html/index.html"'
+        if html is not None
+        else "exit 3"
     )
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return str(script)
 
 
-def notebook(*cells) -> dict:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = list(cells)
-    return nb
-
-
-def md(text):
-    return nbformat.v4.new_markdown_cell(text)
-
-
-def code(source, *outputs):
-    cell = nbformat.v4.new_code_cell(source)
-    cell.outputs = list(outputs)
-    return cell
-
-
-INTRO = """# 04 · Attention by loops: every character asks every other
-
-Notebook 03 gave every character a vector.
-
-**What you will learn**
-
-- how each character makes a **query**;
-- the scores, computed by a
-  double loop;
-- the `softmax`.
-
-Notebook 05 then shows the matrix form.
-"""
-
-
-def test_title_is_the_first_heading():
-    nb = notebook(md("Some words first"), md(INTRO))
-    assert site.title_of(nb) == "04 · Attention by loops: every character asks every other"
-
-
-def test_a_notebook_without_a_title_is_an_error_naming_it():
-    with pytest.raises(ValueError, match="05_x.ipynb.*no '# Title'"):
-        site.title_of(notebook(md("## only a section"), code("1")), "05_x.ipynb")
-
-
-def test_learn_bullets_stop_at_the_next_paragraph_and_join_wrapped_lines():
-    assert site.learn_of(notebook(md(INTRO))) == [
-        "how each character makes a **query**;",
-        "the scores, computed by a double loop;",
-        "the `softmax`.",
-    ]
-
-
-def test_learn_bullets_may_be_in_the_next_cell():
-    nb = notebook(md("# 01 · Names\n\n## What you will learn"), md("* one\n* two"), md("- not"))
-    assert site.learn_of(nb) == ["one", "two"]
-
-
-def test_no_learn_section_gives_no_bullets():
-    assert site.learn_of(notebook(md("# 01 · Names\n\n- a bullet of something else"))) == []
-
-
-def test_thumbnail_prefers_the_first_heatmap_over_an_earlier_image():
-    histogram, heatmap, later = png(value=0.1), png(value=0.6), png(value=0.9)
-    nb = notebook(
-        md(INTRO),
-        code("plt.hist(lengths)\nplt.show()", image_output(histogram)),
-        code("plot_attention(weights, labels)\nplt.show()", image_output(heatmap)),
-        code("ax.imshow(x)", image_output(later)),
-    )
-    assert site.thumbnail_of(nb) == heatmap
-
-
-def test_thumbnail_falls_back_to_the_first_image_then_to_none():
-    first = png(value=0.2)
-    nb = notebook(md(INTRO), code("plt.plot(x)", image_output(first), image_output(png())))
-    assert site.thumbnail_of(nb) == first
-    assert site.thumbnail_of(notebook(md(INTRO), code("print(1)"))) is None
-
-
-def test_read_info_and_the_generated_pages(tmp_path):
-    heatmap = png(width=800, height=600)
-    nbformat.write(
-        notebook(md(INTRO), code("plot_attention(w, l)", image_output(heatmap))),
-        tmp_path / "04_attention_loops.ipynb",
-    )
-    nbformat.write(notebook(md("# 01 · Names\n\nno goals")), tmp_path / "01_names.ipynb")
-    (tmp_path / "notes.ipynb").write_text("{}")  # not part of the series: ignored
-
-    paths = site.find_notebooks(tmp_path)
-    assert [p.name for p in paths] == ["01_names.ipynb", "04_attention_loops.ipynb"]
-    infos = [site.read_info(p) for p in paths]
-    assert [i.number for i in infos] == ["01", "04"]
-    assert infos[0].thumbnail is None and infos[1].thumbnail == heatmap
-    assert len(infos[1].learn) == 3
-
-    toc = site.toc_yaml(infos)
-    assert toc.index("notebooks/01_names") < toc.index("notebooks/04_attention_loops")
-    assert "root: index" in toc
-
-    page = site.landing_page(infos, f"# Series\n\n{site.MAP_MARKER}\n\nmake lab\n")
-    assert site.MAP_MARKER not in page
-    assert page.index("01 · Names") < page.index("04 · Attention by loops")
-    assert ":img-top: thumbs/04_attention_loops.png" in page
-    assert ":img-top: thumbs/01_names" not in page
-    assert "{download}`Download the notebook <notebooks/04_attention_loops.ipynb>`" in page
-    assert "the `softmax`." in page
-
-    small = site.shrink_png(heatmap, width=120)
-    from PIL import Image
-
-    assert Image.open(io.BytesIO(small)).size == (120, 90)
-
-
-def test_bad_inputs_are_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="expected a name like 04_attention_loops.ipynb"):
-        site.read_info(tmp_path / "attention.ipynb")
-    broken = tmp_path / "02_broken.ipynb"
-    broken.write_text("{not json")
-    with pytest.raises(ValueError, match="02_broken.ipynb: not a notebook"):
-        site.read_info(broken)
-    with pytest.raises(FileNotFoundError, match="no notebooks folder"):
-        site.find_notebooks(tmp_path / "missing")
-    assert site.find_notebooks(tmp_path / "missing", missing_ok=True) == []
-    with pytest.raises(ValueError, match="no '<!-- SERIES MAP -->' marker"):
-        site.landing_page([], "# a page without the marker")
+def test_a_failed_site_build_leaves_the_previous_site(small, tmp_path, monkeypatch):
+    out, src = tmp_path / "site", tmp_path / "site-src"
+    monkeypatch.setattr(site, "stage", lambda notebooks, src, site_dir=None: src.mkdir() or [])
+    monkeypatch.setenv("HTML", "<p>first</p>")
+    monkeypatch.setattr(site, "_jupyter_book", lambda: fake_jupyter_book(tmp_path, "x"))
+    site.build(small.parent, out, src)
+    assert (out / "index.html").read_text() == "<p>first</p>"
+    (out / "notes.txt").write_text("mine")
+    shutil.rmtree(src)
+    monkeypatch.setattr(site, "_jupyter_book", lambda: fake_jupyter_book(tmp_path, None))
+    with pytest.raises(RuntimeError, match="jupyter-book build failed"):
+        site.build(small.parent, out, src)
+    assert (out / "index.html").read_text() == "<p>first</p>"
+    assert (out / "notes.txt").read_text() == "mine"

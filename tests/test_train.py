@@ -10,7 +10,6 @@ import torch
 from attention_utils.models import CausalTransformer, ModelConfig, NGramModel
 from attention_utils.train import (
     TrainConfig,
-    default_device,
     evaluate,
     fit_ngram,
     mark_new,
@@ -106,13 +105,6 @@ def test_train_config_and_train_model_reject_bad_input():
         train_model(small_model(), HANDFUL, ["omkar"], TABLE, quick(device="gpu0"), progress=False)
 
 
-def test_default_device_is_a_real_device():
-    device = default_device()
-    assert device.type in {"cpu", "cuda", "mps"}
-    if not torch.cuda.is_available() and not torch.backends.mps.is_available():
-        assert device.type == "cpu"
-
-
 # --------------------------------------------------------------------------- evaluation, baselines
 
 
@@ -176,3 +168,26 @@ def test_weight_averaging_keeps_an_average_that_is_evaluated():
     assert not torch.equal(model.head.weight, plain.head.weight)
     with pytest.raises(ValueError, match="ema must be in"):
         TrainConfig(ema=1.0)
+
+
+def test_a_diverging_run_stops_with_the_step_and_the_learning_rate():
+    config = quick(steps=40, eval_every=5, lr=1e9, min_lr=1e9, warmup=1)
+    with pytest.raises(
+        FloatingPointError, match=r"diverged at step \d+ of 40.*TrainConfig.lr=1e\+09"
+    ):
+        train_model(small_model(), HANDFUL, ["omkar"], TABLE, config, progress=False)
+
+
+def test_a_model_and_a_table_that_disagree_are_refused_where_they_meet():
+    small_table = CharTable.from_names(["abc"])  # ^ $ a b c: 5 symbols, the model reads 28
+    model = small_model()
+    for call in (
+        lambda: train_model(model, ["abc"], ["cab"], small_table, quick(), progress=False),
+        lambda: evaluate(model, ["abc"], small_table),
+        lambda: sample(model, small_table, n=2),
+    ):
+        with pytest.raises(ValueError, match=r"table: the model reads 28 symbols.*has 5"):
+            call()
+    counts = NGramModel(2, small_table).fit(["abc"])
+    with pytest.raises(ValueError, match="table: the model counts the symbols"):
+        evaluate(counts, HANDFUL, TABLE)

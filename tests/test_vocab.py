@@ -79,3 +79,16 @@ def test_table_from_other_names():
         CharTable.from_names(["a^b"])
     with pytest.raises(ValueError, match="distinct"):
         CharTable(["a", "a"])
+
+
+@pytest.mark.parametrize("ids", [[1.0, 2.7, 0.0], torch.tensor([1.0, 2.0]), [True, 0], "^a$"])
+def test_only_integer_ids_decode(ids):
+    table = CharTable.from_names(["ab"])
+    with pytest.raises(TypeError, match="ids: decode takes"):
+        table.decode(ids)
+    assert table.decode(np.array([1, 2, 0])) == "^a$"
+
+
+def test_batch_is_one_wrapped_name():
+    table = CharTable.from_names(["ab"])
+    assert table.batch("ab").tolist() == [table.encode("^ab$").tolist()]

@@ -8,9 +8,19 @@ solution away. It returns a :class:`Result`, shown in a notebook as a one-line v
     from attention_utils.exercises import nb04
     nb04.check_scores(scores)      # -> "✅ Correct: ..." or "❌ Not yet: ..."
 
-The building blocks shared by every notebook's checks live in :mod:`._core`.
+The building blocks shared by every notebook's checks live in :mod:`.core`: the verdict
+(:class:`Result`), the one way to call a student's function (:func:`call_answer`), the one way
+to turn an answer into a tensor (:func:`as_tensor`) or a number (:func:`as_number`), and the
+diagnosis of a wrong tensor (:func:`compare_tensor`, :func:`diagnose`).
 """
 
-from attention_utils.exercises._core import Result, check_function, compare_tensor
+from attention_utils.exercises.core import (
+    Result,
+    as_number,
+    as_tensor,
+    call_answer,
+    compare_tensor,
+    diagnose,
+)
 
-__all__ = ["Result", "check_function", "compare_tensor"]
+__all__ = ["Result", "as_number", "as_tensor", "call_answer", "compare_tensor", "diagnose"]

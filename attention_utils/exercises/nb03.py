@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from attention_utils.exercises._core import Result, compare_tensor
+from attention_utils.exercises.core import Result, compare_tensor
 from attention_utils.vocab import CharTable
 
 

@@ -11,34 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from attention_utils.exercises._core import Result, _as_tensor, call_answer, compare_tensor
-
-
-def diagnose(
-    answer,
-    expected: torch.Tensor,
-    what: str,
-    mistakes: list[tuple[torch.Tensor, str]],
-    success: str = "it matches.",
-    **compare,
-) -> Result:
-    """Compare ``answer`` with ``expected``; if it differs, name the first known mistake it
-    reproduces (``mistakes`` pairs a wrong result with what to tell the student), else fall
-    back on :func:`compare_tensor`'s diagnosis (shape, transpose, rows, mask, sqrt(d_k))."""
-    general = compare_tensor(answer, expected, what, success=success, **compare)
-    if general.passed:
-        return general
-    got = _as_tensor(answer, what)
-    if isinstance(got, Result):
-        return got
-    for wrong, message in mistakes:
-        wrong = wrong.detach().to(torch.float64)
-        # NaN counts as 0 here: a softmax over nothing but forbidden keys gives NaN
-        tried = torch.nan_to_num(got, nan=0.0)
-        if wrong.shape == got.shape and torch.allclose(tried, wrong, atol=1e-4, rtol=1e-4):
-            if not torch.allclose(wrong, expected.detach().to(torch.float64), atol=1e-4):
-                return Result.fail(message)
-    return general
+from attention_utils.exercises.core import Result, call_answer, diagnose
 
 
 def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 import torch
 
 from attention_utils.attention import attention_matrix, causal_mask, padding_mask
-from attention_utils.exercises._core import Result, call_answer
-from attention_utils.exercises.nb04 import diagnose
+from attention_utils.exercises.core import Result, call_answer, diagnose
 
 
 def _scaled_weight_mistakes(q: torch.Tensor, k: torch.Tensor, what: str) -> list:

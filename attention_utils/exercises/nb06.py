@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from attention_utils.attention import _masked_softmax, causal_mask
-from attention_utils.exercises._core import Result, call_answer, compare_tensor
+from attention_utils.attention import causal_mask, masked_softmax
+from attention_utils.exercises.core import Result, call_answer, compare_tensor
 from attention_utils.positions import sinusoidal_positions
 
 
@@ -64,7 +64,7 @@ def check_masked_weights(weights, scores: torch.Tensor) -> Result:
     scores = scores.detach()
     T = scores.shape[-1]
     allowed = causal_mask(T)
-    want = _masked_softmax(scores, allowed)
+    want = masked_softmax(scores, allowed)
     if isinstance(weights, torch.Tensor) and weights.shape == want.shape:
         got = weights.detach().to(want.dtype)
         if got.isnan().any():

@@ -14,7 +14,7 @@ import einops
 import torch
 
 from attention_utils.attention import MultiHeadAttention
-from attention_utils.exercises._core import Result, call_answer, compare_tensor
+from attention_utils.exercises.core import Result, call_answer, compare_tensor
 
 #: Exercise 1's sizes.
 B, T, D_MODEL, N_HEADS = 3, 12, 16, 4

@@ -11,22 +11,8 @@ import math
 
 import torch
 
-from attention_utils.exercises._core import Result, call_answer, compare_tensor
-
-IGNORE = -1
-
-
-def _number(got, what: str) -> float | Result:
-    if isinstance(got, Result):
-        return got
-    try:
-        value = float(got)
-    except (TypeError, ValueError, RuntimeError):
-        return Result.fail(f"{what} should return one number, got {type(got).__name__}.")
-    if not math.isfinite(value):
-        return Result.fail(f"{what} returned {value}: look for a log of 0 or a division by 0.")
-    return value
-
+from attention_utils.exercises.core import Result, as_number, call_answer, compare_tensor
+from attention_utils.models import IGNORE_INDEX
 
 # --------------------------------------------------------------------------- exercise 1
 
@@ -79,8 +65,8 @@ def _nll_cases():
     gen = torch.Generator().manual_seed(80)
     logits = torch.randn(3, 6, 5, generator=gen) * 2
     targets = torch.randint(0, 5, (3, 6), generator=gen)
-    targets[0, 4:] = IGNORE  # a short name, padded
-    targets[2, 2:] = IGNORE
+    targets[0, 4:] = IGNORE_INDEX  # a short name, padded
+    targets[2, 2:] = IGNORE_INDEX
     return [(logits, targets), (logits[:1, :3], targets[:1, :3])]
 
 
@@ -88,13 +74,13 @@ def check_nll(fn) -> Result:
     """Exercise 2: ``fn(logits (B, T, V), targets (B, T))`` -> mean NLL in nats per character,
     over the positions whose target is not -1."""
     for logits, targets in _nll_cases():
-        got = _number(
+        got = as_number(
             call_answer(fn, "nll_per_char", logits.clone(), targets.clone()), "nll_per_char"
         )
         if isinstance(got, Result):
             return got
         logp = torch.log_softmax(logits.double(), -1)
-        keep = targets != IGNORE
+        keep = targets != IGNORE_INDEX
         picked = logp.gather(-1, targets.clamp(min=0)[..., None])[..., 0][keep]
         want = float(-picked.mean())
         if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):

@@ -14,7 +14,9 @@ import math
 
 import torch
 
-from attention_utils.exercises._core import Result, call_answer, compare_tensor
+from attention_utils.analysis import uniform_causal
+from attention_utils.exercises.core import Result, as_number, call_answer, compare_tensor
+from attention_utils.pretrained import load_or_train, untrained_model
 
 #: The names of exercise 3: all of five letters, so that length does not decide.
 CANDIDATES = ("priya", "rahul", "kavya", "mohan", "vijay", "arjun", "meera", "sunil")
@@ -30,11 +32,8 @@ def _models():
     """(trained model, its untrained starting point, table), loaded once."""
     global _MODELS
     if _MODELS is None:
-        from attention_utils.explorer import untrained_copy
-        from attention_utils.standard import load_or_train_default
-
-        trained = load_or_train_default(progress=False)
-        _MODELS = (trained.model, untrained_copy(trained.model), trained.table)
+        trained = load_or_train(progress=False)
+        _MODELS = (trained.model, untrained_model(trained.model.config), trained.table)
     return _MODELS
 
 
@@ -43,18 +42,10 @@ _MODELS = None
 
 def _weights(model, table, name: str) -> torch.Tensor:
     """Every layer's weights for ``^name$``, mask on: ``(n_layers, H, T, T)``."""
-    from attention_utils.explorer import attention_maps
-
-    idx = table.encode(table.wrap(name))[None]
-    return torch.stack([w[0] for w in attention_maps(model, idx, causal=True)])
+    return torch.stack([layer[0] for layer in model.attention_maps(table.batch(name))])
 
 
 # --------------------------------------------------------------------------- exercise 1
-
-
-def _uniform(T: int) -> torch.Tensor:
-    w = torch.ones(T, T).tril()
-    return w / w.sum(-1, keepdim=True)
 
 
 def check_uniform_prediction(fn) -> Result:
@@ -67,7 +58,7 @@ def check_uniform_prediction(fn) -> Result:
         got = call_answer(fn, "predict", T)
         if isinstance(got, Result):
             return got
-        want = _uniform(T)
+        want = uniform_causal(T)
         allowed = torch.ones(T, T, dtype=torch.bool).tril()
         if isinstance(got, torch.Tensor) and got.shape == want.shape:
             g = got.detach().double()
@@ -113,7 +104,7 @@ def _entropy_cases() -> list[torch.Tensor]:
     causal = torch.ones(6, 6, dtype=torch.bool).tril()
     return [
         torch.full((4, 4), 0.25),
-        _uniform(5),
+        uniform_causal(5),
         torch.softmax(scores.masked_fill(~causal, float("-inf")), -1),
     ]
 
@@ -123,21 +114,17 @@ def check_mean_entropy(fn) -> Result:
     for weights in _entropy_cases():
         what = f"mean_entropy(<weights {tuple(weights.shape)}>)"
         got = call_answer(fn, "mean_entropy", weights.clone())
-        if isinstance(got, Result):
-            return got
-        try:
-            value = float(got)
-        except (TypeError, ValueError, RuntimeError):
+        if isinstance(got, torch.Tensor) and got.numel() != 1:
             return Result.fail(
-                f"{what} should return one number, got {type(got).__name__}"
-                + (f" of shape {tuple(got.shape)}" if hasattr(got, "shape") else "")
-                + ": average over every row."
+                f"{what} should return one number, got a tensor of shape "
+                f"{tuple(got.shape)}: average over every row."
             )
+        value = as_number(
+            got, what, nan_hint="masked keys have weight 0, and 0 * log(0) must count as 0"
+        )
+        if isinstance(value, Result):
+            return value
         want = mean_entropy_reference(weights)
-        if math.isnan(value):
-            return Result.fail(
-                f"{what} is NaN: masked keys have weight 0, and 0 * log(0) must count as 0."
-            )
         if math.isclose(value, want, rel_tol=1e-4, abs_tol=1e-6):
             continue
         n_rows = weights[..., 0].numel()

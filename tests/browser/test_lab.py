@@ -26,7 +26,7 @@ from lablib import (
     stop_lab,
 )
 
-from course.site import HEATMAP_CALLS
+from course.landing import HEATMAP_CALLS
 
 EXPLORER = NOTEBOOKS_DIR / "09_explorer.ipynb"
 #: Console errors that JupyterLab itself logs in normal use; anything else fails the test.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from browserlib import Problems, notebook_04, series_notebooks, watch
 
-from course.site import read_info
+from course.landing import read_info
 
 NOTEBOOKS = series_notebooks()
 PAGES = ["index.html", "search.html", "genindex.html"] + [

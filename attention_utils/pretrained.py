@@ -1,12 +1,12 @@
-"""The series' standard trained model: its config, trained once deterministically and cached.
+"""The trained model of notebooks 08 and 09: its configs, trained once deterministically, cached.
 
-    >>> trained = load_or_train_default()        # the standard model of notebooks 08 and 09
+    >>> trained = load_or_train()              # the model of notebooks 08 and 09
     >>> model, table = trained.model, trained.table
 
-- :data:`DEFAULT_MODEL` and :data:`DEFAULT_TRAIN`: its sizes and how it is trained (fixed
+- :data:`MODEL_CONFIG` and :data:`TRAIN_CONFIG`: its sizes and how it is trained (fixed
   seed, CPU, one thread, so every run gives the same weights on a given machine);
-- :func:`fresh_model`: the same transformer before training, its random initial weights;
-- :func:`load_or_train_default`: the trained model, loaded from the cache in
+- :func:`untrained_model`: the same transformer before training, its random initial weights;
+- :func:`load_or_train`: the trained model, loaded from the cache in
   ``DATA_DIR / "cache"`` (written atomically, read with ``weights_only=True``) or trained
   now with :func:`attention_utils.train.train_model` and cached.
 """
@@ -29,46 +29,53 @@ from attention_utils.models import CausalTransformer, ModelConfig
 from attention_utils.train import History, TrainConfig, train_model
 from attention_utils.vocab import CharTable
 
-#: The model of notebooks 08 and 09 (and of the benchmark).
-DEFAULT_MODEL = ModelConfig()
+#: The sizes of the model of notebooks 08 and 09 (and of the benchmark).
+MODEL_CONFIG = ModelConfig()
 #: How it is trained.
-DEFAULT_TRAIN = TrainConfig(device="cpu")  # the same weights on every run: CPU, one thread
+TRAIN_CONFIG = TrainConfig(device="cpu")  # the same weights on every run: CPU, one thread
 
 
 class TrainedModel(NamedTuple):
-    """What :func:`load_or_train_default` returns."""
+    """What :func:`load_or_train` returns."""
 
     model: CausalTransformer  # in eval mode
     table: CharTable  # the character table it reads and writes
     history: History  # its loss curves (from the cache when it was loaded)
 
 
-def fresh_model(config: ModelConfig | None = None, seed: int | None = None) -> CausalTransformer:
+def untrained_model(
+    config: ModelConfig | None = None, seed: int | None = None
+) -> CausalTransformer:
     """The transformer as training starts it: random weights from ``seed``, in eval mode.
 
-    With the defaults (``config`` = the default sizes for the names, ``seed`` =
-    ``DEFAULT_TRAIN.seed``) this is exactly the untrained state of the model that
-    :func:`load_or_train_default` returns: the picture to compare the learned one with.
-    The global random state is left as it was.
+    With the defaults (``config`` = :data:`MODEL_CONFIG` sized for the names, ``seed`` =
+    ``TRAIN_CONFIG.seed``) this is exactly the untrained state of the model that
+    :func:`load_or_train` returns: the picture to compare the learned one with. Pass the
+    trained model's ``config`` for the same sizes. The global random state is left as it was.
     """
     if config is None:
         table = CharTable.from_names(data.load_names())
-        config = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
+        config = ModelConfig(**{**asdict(MODEL_CONFIG), "vocab_size": len(table)})
     with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
-        torch.manual_seed(DEFAULT_TRAIN.seed if seed is None else seed)
+        torch.manual_seed(TRAIN_CONFIG.seed if seed is None else seed)
         model = CausalTransformer(config)
     return model.eval()
 
 
-def _cache_key(names: Sequence[str], model_cfg: ModelConfig, train_cfg: TrainConfig) -> str:
+def _cache_key(names: Sequence[str], model_config: ModelConfig, train_config: TrainConfig) -> str:
     blob = json.dumps(
-        {"names": list(names), "model": asdict(model_cfg), "train": asdict(train_cfg), "v": 1},
+        {
+            "names": list(names),
+            "model": asdict(model_config),
+            "train": asdict(train_config),
+            "v": 1,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def load_or_train_default(
+def load_or_train(
     cache_dir: Path | str | None = None, *, retrain: bool = False, progress: bool = True
 ) -> TrainedModel:
     """The standard trained model of the series, from the cache or trained now.
@@ -76,18 +83,18 @@ def load_or_train_default(
     Returns a :class:`TrainedModel` ``(model, table, history)``:
 
     - ``model``: a :class:`~attention_utils.models.CausalTransformer` with the sizes of
-      :data:`DEFAULT_MODEL`, in eval mode, on the CPU. ``model(idx)`` gives
-      ``(logits (B, T, V), None)``; ``model.attention_weights(idx)`` gives a list (one per
+      :data:`MODEL_CONFIG`, in eval mode, on the CPU. ``model(idx)`` gives
+      ``(logits (B, T, V), None)``; ``model.attention_maps(idx)`` gives a list (one per
       layer) of ``(B, n_heads, T, T)`` weights, queries on rows, keys on columns.
     - ``table``: the :class:`~attention_utils.vocab.CharTable` of the names
       (``table.encode(table.wrap("abhishek"))[None]`` is an ``idx`` of shape ``(1, T)``).
     - ``history``: the train/validation loss curves (:class:`History`).
 
     The same model before training (its random initial weights) is
-    ``fresh_model(model.config)``.
+    ``untrained_model(model.config)``.
 
     The model is trained on the training names of ``split_names(load_names())`` with
-    :data:`DEFAULT_TRAIN` (fixed seed, CPU, one thread, so each run gives the same weights on
+    :data:`TRAIN_CONFIG` (fixed seed, CPU, one thread, so each run gives the same weights on
     a given machine; about 20 s on this two-core machine). It is cached in ``cache_dir``
     (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
     the names and both configs, written atomically, and loaded with
@@ -99,17 +106,17 @@ def load_or_train_default(
     ``torch.set_num_threads(1)`` makes a forward pass many times faster than two threads
     (training sets it by itself, see ``TrainConfig.threads``).
 
-        >>> model, table, history = load_or_train_default()
+        >>> model, table, history = load_or_train()
         >>> idx = table.encode(table.wrap("abhishek"))[None]
-        >>> weights = model.attention_weights(idx)      # [layer] -> (1, H, T, T)
+        >>> weights = model.attention_maps(idx)      # [layer] -> (1, H, T, T)
     """
     names = data.load_names()
     train, val = data.split_names(names)
     table = CharTable.from_names(names)
-    model_cfg = ModelConfig(**{**asdict(DEFAULT_MODEL), "vocab_size": len(table)})
-    train_cfg = DEFAULT_TRAIN
+    model_config = ModelConfig(**{**asdict(MODEL_CONFIG), "vocab_size": len(table)})
+    train_config = TRAIN_CONFIG
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
-    path = cache_dir / f"default-model-{_cache_key(names, model_cfg, train_cfg)}.pt"
+    path = cache_dir / f"default-model-{_cache_key(names, model_config, train_config)}.pt"
     if path.exists() and not retrain:
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -121,21 +128,21 @@ def load_or_train_default(
             warnings.warn(
                 f"cached model {path} could not be loaded ({e}); training it again", stacklevel=2
             )
-    model = fresh_model(model_cfg, train_cfg.seed)
-    history = train_model(model, train, val, table, train_cfg, progress=progress)
+    model = untrained_model(model_config, train_config.seed)
+    history = train_model(model, train, val, table, train_config, progress=progress)
     model.cpu().eval()
     buffer = io.BytesIO()
     torch.save(
         {
-            "model_config": asdict(model_cfg),
-            "train_config": asdict(train_cfg),
+            "model_config": asdict(model_config),
+            "train_config": asdict(train_config),
             "symbols": list(table.symbols),
             "state_dict": model.state_dict(),
             "history": history.as_dict(),
         },
         buffer,
     )
-    data._write_atomically(buffer.getvalue(), path)
+    data.write_atomically(buffer.getvalue(), path)
     for stale in cache_dir.glob("default-model-*.pt"):  # models of older configs or names
         if stale != path:
             stale.unlink(missing_ok=True)

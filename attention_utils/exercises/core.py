@@ -1,9 +1,9 @@
-"""What every exercise check is built from: a result, tensor diagnosis, calling a function."""
+"""What every exercise check is built from: a verdict, calling a student's function, turning an
+answer into a tensor or a number, and naming the mistake when it is wrong."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +31,8 @@ class Result:
         return cls(False, message)
 
 
-def _as_tensor(answer, what: str) -> torch.Tensor | Result:
+def as_tensor(answer, what: str) -> torch.Tensor | Result:
+    """``answer`` as a float64 tensor, or a failing :class:`Result` saying why it is not one."""
     if answer is None or answer is Ellipsis:
         return Result.fail(f"{what} is still empty: replace `...` with your code.")
     try:
@@ -60,7 +61,7 @@ def compare_tensor(
     rows that do not sum to 1 (with ``rows_sum_to_one``), weight on masked positions (with a
     boolean ``mask``, True = allowed), and a result off by the factor ``sqrt(d_k)``.
     """
-    got = _as_tensor(answer, what)
+    got = as_tensor(answer, what)
     if isinstance(got, Result):
         return got
     want = expected.detach().to(torch.float64)
@@ -126,35 +127,53 @@ def call_answer(fn, what: str, *args):
         return Result.fail(f"{what}{_short(args)} raised {type(e).__name__}: {e}"[:300])
 
 
-def check_function(
-    fn: Callable,
-    cases: list[tuple[tuple, torch.Tensor | object]],
-    what: str = "your function",
+def as_number(
+    answer, what: str, nan_hint: str = "look for a log of 0 or a division by 0"
+) -> float | Result:
+    """``answer`` (or what a student's function returned) as one finite float, or a failing
+    :class:`Result` saying why not (``nan_hint`` follows "is NaN"). A Result passed in (from
+    :func:`call_answer`) is returned."""
+    if isinstance(answer, Result):
+        return answer
+    if answer is None or answer is Ellipsis:
+        return Result.fail(f"{what} is still empty: replace `...` with your code.")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError, RuntimeError):
+        shape = f" of shape {tuple(answer.shape)}" if hasattr(answer, "shape") else ""
+        return Result.fail(f"{what} should be one number, got {type(answer).__name__}{shape}.")
+    if math.isnan(value):
+        return Result.fail(f"{what} is NaN: {nan_hint}.")
+    if math.isinf(value):
+        return Result.fail(f"{what} is infinite: look for a log of 0 or a division by 0.")
+    return value
+
+
+def diagnose(
+    answer,
+    expected: torch.Tensor,
+    what: str,
+    mistakes: list[tuple[torch.Tensor, str]],
+    success: str = "it matches.",
     **compare,
 ) -> Result:
-    """Call ``fn(*args)`` for every ``(args, expected)`` case and compare the results.
-
-    A function that still raises NotImplementedError, or raises anything else, fails with a
-    message that says so; otherwise the first mismatching case is diagnosed by
-    :func:`compare_tensor` (``compare`` holds its keyword arguments).
-    """
-    if not callable(fn):
-        return Result.fail(f"{what} should be a function, got {type(fn).__name__}.")
-    for args, expected in cases:
-        try:
-            got = fn(*args)
-        except NotImplementedError:
-            return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
-        except Exception as e:  # a student's bug: report it, don't crash the notebook
-            return Result.fail(f"{what}{args!r} raised {type(e).__name__}: {e}")
-        if not isinstance(expected, torch.Tensor):
-            if got != expected:
-                return Result.fail(f"{what}{args!r} returned {got!r}, which is not right.")
-            continue
-        result = compare_tensor(got, expected, f"{what}{_short(args)}", **compare)
-        if not result:
-            return result
-    return Result.ok(f"{what} gives the right answer in all {len(cases)} cases.")
+    """Compare ``answer`` with ``expected``; if it differs, name the first known mistake it
+    reproduces (``mistakes`` pairs a wrong result with what to tell the student), else fall
+    back on :func:`compare_tensor`'s diagnosis (shape, transpose, rows, mask, sqrt(d_k))."""
+    general = compare_tensor(answer, expected, what, success=success, **compare)
+    if general.passed:
+        return general
+    got = as_tensor(answer, what)
+    if isinstance(got, Result):
+        return got
+    for wrong, message in mistakes:
+        wrong = wrong.detach().to(torch.float64)
+        # NaN counts as 0 here: a softmax over nothing but forbidden keys gives NaN
+        tried = torch.nan_to_num(got, nan=0.0)
+        if wrong.shape == got.shape and torch.allclose(tried, wrong, atol=1e-4, rtol=1e-4):
+            if not torch.allclose(wrong, expected.detach().to(torch.float64), atol=1e-4):
+                return Result.fail(message)
+    return general
 
 
 def _short(args: tuple) -> str:

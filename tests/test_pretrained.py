@@ -1,4 +1,4 @@
-"""attention_utils.standard: the default model trains once, is cached, and loads the same."""
+"""attention_utils.pretrained: the model of notebooks 08-09 trains once, is cached, and loads the same."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 from support import NAMES_FILE, files_in
 
-from attention_utils import standard
+from attention_utils import pretrained
 from attention_utils.models import ModelConfig
-from attention_utils.standard import fresh_model, load_or_train_default
+from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.train import TrainConfig
 from attention_utils.vocab import CharTable
 
@@ -26,17 +26,17 @@ def quick(**kw) -> TrainConfig:
 def tiny_default(data_dir, monkeypatch):
     """The default model's code path, in an empty DATA_DIR, with a few training steps."""
     shutil.copy(NAMES_FILE, data_dir / NAMES_FILE.name)
-    monkeypatch.setattr(standard, "DEFAULT_TRAIN", quick(steps=6, eval_every=3))
-    monkeypatch.setattr(standard, "DEFAULT_MODEL", ModelConfig(d_model=16, n_heads=2, d_ff=32))
+    monkeypatch.setattr(pretrained, "TRAIN_CONFIG", quick(steps=6, eval_every=3))
+    monkeypatch.setattr(pretrained, "MODEL_CONFIG", ModelConfig(d_model=16, n_heads=2, d_ff=32))
     return data_dir
 
 
-def test_load_or_train_default_trains_once_then_loads_the_same_weights(tiny_default):
-    first = load_or_train_default(progress=False)
+def test_load_or_train_trains_once_then_loads_the_same_weights(tiny_default):
+    first = load_or_train(progress=False)
     cached = [f for f in files_in(tiny_default) if f.startswith("cache/")]
     assert len(cached) == 1 and cached[0].endswith(".pt"), cached  # no temporary file left
-    second = load_or_train_default(progress=False)
-    again = load_or_train_default(progress=False, retrain=True)
+    second = load_or_train(progress=False)
+    again = load_or_train(progress=False, retrain=True)
     for other in (second, again):  # loaded from the cache, and trained again: the same
         for (k, v), (k2, v2) in zip(
             first.model.state_dict().items(), other.model.state_dict().items(), strict=True
@@ -46,50 +46,50 @@ def test_load_or_train_default_trains_once_then_loads_the_same_weights(tiny_defa
     assert second.table.symbols == first.table.symbols == TABLE.symbols  # ^$a-z
     assert second.history == first.history
     idx = second.table.encode(second.table.wrap("abhishek"))[None]
-    weights = second.model.attention_weights(idx)
+    weights = second.model.attention_maps(idx)
     assert [tuple(w.shape) for w in weights] == [(1, 2, 10, 10)] * 2  # ^abhishek$
 
 
 def test_the_cache_is_loaded_with_weights_only(tiny_default):
-    load_or_train_default(progress=False)
+    load_or_train(progress=False)
     (path,) = (tiny_default / "cache").glob("*.pt")
     saved = torch.load(path, weights_only=True)
     assert set(saved) >= {"model_config", "train_config", "symbols", "state_dict", "history"}
     assert saved["model_config"]["d_model"] == 16
 
 
-def test_fresh_model_is_the_starting_point_of_the_default_model(tiny_default, monkeypatch):
+def test_untrained_model_is_the_starting_point_of_the_default_model(tiny_default, monkeypatch):
     # one step with a vanishing learning rate: the trained weights are the starting weights
     monkeypatch.setattr(
-        standard, "DEFAULT_TRAIN", quick(steps=1, eval_every=1, lr=1e-9, min_lr=0.0, warmup=1)
+        pretrained, "TRAIN_CONFIG", quick(steps=1, eval_every=1, lr=1e-9, min_lr=0.0, warmup=1)
     )
-    trained = load_or_train_default(progress=False)
+    trained = load_or_train(progress=False)
     state = torch.random.get_rng_state()
-    before = fresh_model(trained.model.config)
+    before = untrained_model(trained.model.config)
     assert torch.equal(torch.random.get_rng_state(), state)  # the caller's random state is kept
     assert not before.training
     for (k, a), b in zip(
         before.state_dict().items(), trained.model.state_dict().values(), strict=True
     ):
         assert torch.allclose(a, b, atol=1e-6), k
-    other = fresh_model(trained.model.config, seed=1)
+    other = untrained_model(trained.model.config, seed=1)
     assert not torch.allclose(other.head.weight, before.head.weight)
 
 
 def test_training_a_new_default_removes_stale_cached_models(tiny_default, monkeypatch):
-    load_or_train_default(progress=False)
+    load_or_train(progress=False)
     (old,) = (tiny_default / "cache").glob("*.pt")
-    monkeypatch.setattr(standard, "DEFAULT_TRAIN", quick(steps=4, eval_every=2))
-    load_or_train_default(progress=False)
+    monkeypatch.setattr(pretrained, "TRAIN_CONFIG", quick(steps=4, eval_every=2))
+    load_or_train(progress=False)
     (new,) = (tiny_default / "cache").glob("*.pt")
     assert new != old
 
 
 def test_an_unreadable_cache_is_trained_again(tiny_default):
-    first = load_or_train_default(progress=False)
+    first = load_or_train(progress=False)
     (path,) = (tiny_default / "cache").glob("*.pt")
     path.write_bytes(b"not a model")
     with pytest.warns(UserWarning, match="could not be loaded"):
-        again = load_or_train_default(progress=False)
+        again = load_or_train(progress=False)
     assert torch.equal(again.model.head.weight, first.model.head.weight)
     assert torch.load(path, weights_only=True)["symbols"] == first.table.symbols

@@ -1,0 +1,45 @@
+"""attention_utils.exercises.nb03: the checks of notebook 03 (embeddings)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from attention_utils.data import load_names
+from attention_utils.exercises import nb03
+from attention_utils.vocab import CharTable
+
+NAMES = load_names()
+TABLE = CharTable.from_names(NAMES)
+
+
+# --------------------------------------------------------------------------- 03
+
+
+@pytest.fixture()
+def embedding():
+    torch.manual_seed(0)
+    return nn.Embedding(len(TABLE), 8)
+
+
+def test_nb03_lookup(embedding):
+    ids = TABLE.encode("^om$")
+    assert nb03.check_lookup(embedding.weight[ids], embedding, TABLE, "^om$")
+    assert "one-hot" in nb03.check_lookup(TABLE.one_hot("^om$"), embedding, TABLE, "^om$").message
+    assert not nb03.check_lookup(embedding.weight[ids + 1], embedding, TABLE, "^om$")
+
+
+def test_nb03_parameter_count(embedding):
+    assert nb03.check_parameter_count(28 * 8, embedding)
+    assert "multiplied" in nb03.check_parameter_count(28 + 8, embedding).message
+    assert "one side" in nb03.check_parameter_count(28, embedding).message
+
+
+def test_nb03_rows_with_gradient():
+    right = set(TABLE.encode("^ravi$").tolist())
+    assert nb03.check_rows_with_gradient(right, TABLE, "ravi")
+    assert nb03.check_rows_with_gradient(sorted(right), TABLE, "ravi")  # a list is fine too
+    letters = set(TABLE.encode("ravi").tolist())
+    assert "tokens" in nb03.check_rows_with_gradient(letters, TABLE, "ravi").message
+    assert "too many" in nb03.check_rows_with_gradient(set(range(28)), TABLE, "ravi").message

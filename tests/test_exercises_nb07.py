@@ -1,0 +1,102 @@
+"""attention_utils.exercises.nb07: the checks of notebook 07 (many heads)."""
+
+from __future__ import annotations
+
+import einops
+import pytest
+import torch
+from support import not_written
+
+from attention_utils.exercises import nb07
+
+# --------------------------------------------------------------------------- nb07, exercise 1
+
+
+def test_head_shapes_reference_passes():
+    assert nb07.check_head_shapes((3, 4, 12, 4), (3, 4, 12, 12)).passed
+    assert nb07.check_head_shapes(torch.Size([3, 4, 12, 4]), [3, 4, 12, 12]).passed
+
+
+@pytest.mark.parametrize(
+    ("q_shape", "w_shape", "message"),
+    [
+        ((3, 12, 4, 4), (3, 4, 12, 12), "head axis comes before the time axis"),
+        ((3, 4, 12, 16), (3, 4, 12, 12), "does not see all d_model features"),
+        ((3, 12, 16), (3, 4, 12, 12), "has 3 axes"),
+        ((3, 4, 12, 4), (3, 12, 12), "its own attention map"),
+        ((3, 4, 12, 4), (3, 4, 12, 4), "compare positions with positions"),
+        ((3, 4, 4, 12), (3, 4, 12, 12), "not right"),
+        (..., (3, 4, 12, 12), "still empty"),
+        ((3.0, 4, 12, 4), (3, 4, 12, 12), "tuple of whole numbers"),
+    ],
+)
+def test_head_shapes_wrong_answers(q_shape, w_shape, message):
+    result = nb07.check_head_shapes(q_shape, w_shape)
+    assert not result.passed
+    assert message in result.message, result.message
+
+
+# --------------------------------------------------------------------------- nb07, exercise 2
+
+
+def split_heads(x, n_heads):
+    return einops.rearrange(x, "b t (h d) -> b h t d", h=n_heads)
+
+
+def split_heads_view(x, n_heads):
+    B, T, d_model = x.shape
+    return x.view(B, T, n_heads, d_model // n_heads).transpose(1, 2)
+
+
+def test_split_heads_reference_and_view_transpose_pass():
+    for fn in (split_heads, split_heads_view):
+        result = nb07.check_split_heads(fn)
+        assert result.passed, result.message
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda x, h: einops.rearrange(x, "b t (d h) -> b h t d", h=h), "'(h d)'"),
+        (lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1), "reshapes without moving"),
+        (lambda x, h: einops.rearrange(x, "b t (h d) -> b t h d", h=h), "head axis before"),
+        (lambda x, h: split_heads(x, h).transpose(-2, -1), "transposed"),
+        (lambda x, h: split_heads(x, h)[:, :, :-1], "has shape"),
+        (lambda x, h: einops.rearrange(x, "b t (h d) -> b h t d"), "raised"),
+        (not_written, "not written yet"),
+    ],
+)
+def test_split_heads_wrong_answers(fn, message):
+    result = nb07.check_split_heads(fn)
+    assert not result.passed
+    assert message in result.message, result.message
+
+
+# --------------------------------------------------------------------------- nb07, exercise 3
+
+
+def n_params(d_model, n_heads):
+    return 4 * d_model * d_model + 4 * d_model
+
+
+def test_param_count_reference_passes():
+    assert nb07.check_param_count(n_params).passed
+    assert nb07.check_param_count(lambda d, h: float(4 * d * (d + 1))).passed
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda d, h: 4 * d * d, "have biases too"),
+        (lambda d, h: 3 * d * d + 3 * d, "four projections"),
+        (lambda d, h: (4 * d * d + 4 * d) * h, "share the projections"),
+        (lambda d, h: 4 * d * d // h + 4 * d, "slice of the full projections"),
+        (lambda d, h: 4 * d * d + 4 * d + 1, "too high"),
+        (lambda d, h: "1088", "whole number"),
+        (not_written, "not written yet"),
+    ],
+)
+def test_param_count_wrong_answers(fn, message):
+    result = nb07.check_param_count(fn)
+    assert not result.passed
+    assert message in result.message, result.message
