@@ -39,6 +39,11 @@ def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask) -> None:
                 f"{name} must be a tensor of shape (..., T, d), got {type(t).__name__}"
             )
     shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
+    if not (q.is_floating_point() and q.dtype == k.dtype == v.dtype):
+        raise TypeError(
+            f"q, k and v must be floating-point tensors of one dtype; got q {q.dtype}, "
+            f"k {k.dtype}, v {v.dtype}"
+        )
     if q.dim() < 2 or k.dim() < 2 or v.dim() < 2:
         raise ValueError(f"q, k and v need shape (..., T, d); got {shapes}")
     if 0 in (q.shape[-2], q.shape[-1], k.shape[-2], v.shape[-1]):
@@ -158,10 +163,16 @@ def attention_einsum(q, k, v, mask=None, scale=True):
 # --------------------------------------------------------------------------- masks
 
 
+#: The longest sequence a mask is made for (a (T, T) mask of 20,000 is 400 MB already).
+MAX_T = 20_000
+
+
 def causal_mask(T: int, device=None) -> torch.Tensor:
     """``(T, T)`` boolean, True on and below the diagonal: query i may attend to keys j <= i."""
-    if T < 1:
-        raise ValueError(f"T must be at least 1, got {T}")
+    if isinstance(T, bool) or not isinstance(T, int):
+        raise TypeError(f"T must be an integer, got {T!r}")
+    if not 1 <= T <= MAX_T:
+        raise ValueError(f"T must be between 1 and {MAX_T:,}, got {T}")
     return torch.ones(T, T, dtype=torch.bool, device=device).tril()
 
 
@@ -172,6 +183,10 @@ def padding_mask(lengths, T: int | None = None) -> torch.Tensor:
     of size 1 broadcasts over the queries, so padded *keys* get zero weight.
     """
     lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or not len(lengths) or lengths.is_floating_point():
+        raise ValueError(
+            f"lengths must be a non-empty list of whole numbers, got {lengths.tolist()}"
+        )
     T = int(lengths.max()) if T is None else T
     if (lengths < 1).any() or (lengths > T).any():
         raise ValueError(f"lengths must be between 1 and T={T}, got {lengths.tolist()}")

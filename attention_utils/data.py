@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import os
 import random
 import re
-import tempfile
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
+
+from attention_utils.download import DownloadError, download, write_atomically
 
 #: The public list of names (see notebook 01 for its source and terms). A mirror that serves
 #: the very same file may be named by ``$ATTENTION_NAMES_SOURCE``: the checksum is still checked.
@@ -59,10 +57,6 @@ DATA_DIR = data_dir()
 _NAME_RE = re.compile(r"[a-z]+")
 
 
-class DownloadError(OSError):
-    """A names file could not be downloaded, or what arrived was not the file expected."""
-
-
 class SkippedLinesWarning(UserWarning):
     """Some lines of a names file were skipped because of characters outside a-z."""
 
@@ -73,41 +67,6 @@ class SkippedLinesWarning(UserWarning):
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def write_atomically(data: bytes, dest: Path) -> None:
-    """Write ``data`` to ``dest`` through a temporary file in the same folder, then rename.
-
-    A reader sees either the old file, no file, or the whole new file: never half of it.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _download(url: str, timeout: float) -> bytes:
-    """The body of ``url``; a DownloadError that names the address and the reason otherwise."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.read()
-    except urllib.error.HTTPError as e:
-        raise DownloadError(f"could not download {url}: HTTP {e.code} {e.reason}") from e
-    except http.client.IncompleteRead as e:
-        raise DownloadError(
-            f"could not download {url}: the connection closed after {len(e.partial):,} bytes, "
-            f"{e.expected:,} more were expected"
-        ) from e
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        raise DownloadError(f"could not download {url}: {reason}") from e
 
 
 def fetch(
@@ -126,7 +85,11 @@ def fetch(
     file behind that looks valid. Raises :class:`DownloadError`.
     """
     dest = Path(dest) if dest is not None else DATA_DIR / DEFAULT_FILE
-    data = _download(url, timeout)
+    data, kind = download(url, timeout)
+    if kind == "text/html" or data.lstrip()[:1] == b"<":
+        raise DownloadError(
+            f"{url} answered with a web page (HTML), not a names file; nothing was written"
+        )
     if size is not None and len(data) != size:
         raise DownloadError(
             f"download of {url} has {len(data):,} bytes, expected {size:,} "
@@ -143,11 +106,18 @@ def fetch(
             stacklevel=2,
         )
     try:
+        lines = [line for line in data.decode("utf-8-sig").splitlines() if line.strip()]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SkippedLinesWarning)
-            clean_names(data.decode("utf-8-sig").splitlines(), origin=url, skip_invalid=True)
+            clean_names(lines, origin=url, skip_invalid=True)  # raises if there is no name
     except (UnicodeDecodeError, ValueError) as e:
         raise DownloadError(f"{url} is not a names file ({e}); nothing was written") from e
+    valid = sum(bool(_NAME_RE.fullmatch(line.strip().lower())) for line in lines)
+    if valid < len(lines) / 2:  # a few odd lines are a teacher's typos; most is another file
+        raise DownloadError(
+            f"{url} is not a names file: only {valid} of its {len(lines)} lines are a name "
+            f"(e.g. {lines[0].strip()[:40]!r}); nothing was written"
+        )
     write_atomically(data, dest)
     return dest
 
@@ -215,17 +185,24 @@ def read_names_file(path: Path | str, *, skip_invalid: bool = False) -> list[str
 
 
 def load_names(
-    source: Path | str | None = None, *, skip_invalid: bool = False, timeout: float = 30.0
+    source: Path | str | None = None,
+    *,
+    skip_invalid: bool = False,
+    timeout: float = 30.0,
+    refresh: bool = False,
 ) -> list[str]:
     """The cleaned list of names.
 
     ``source`` is ``None`` (the default list: read from the cache in ``DATA_DIR``, or
     downloaded, verified and cached), a local file path, or an ``http(s)://`` address
-    (downloaded once into ``DATA_DIR/downloads``; no checksum is known for it).
+    (downloaded once into ``DATA_DIR/downloads``; no checksum is known for it). ``refresh``
+    downloads an address again (the cached copy is replaced only by a valid names file).
     """
+    if source is not None and not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source: expected a path or an address, got {type(source).__name__}")
     if source is None:
         path = DATA_DIR / DEFAULT_FILE
-        if not path.exists():
+        if refresh or not path.exists():
             try:
                 fetch(SOURCE_URL, path, timeout=timeout)
             except DownloadError as e:
@@ -244,7 +221,7 @@ def load_names(
     source = str(source)
     if source.startswith(("http://", "https://")):
         path = _cache_path_for(source)
-        if not path.exists():
+        if refresh or not path.exists():
             fetch(source, path, sha256=None, size=None, timeout=timeout)
         return read_names_file(path, skip_invalid=skip_invalid)
     return read_names_file(source, skip_invalid=skip_invalid)
@@ -280,9 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m attention_utils.data [--source PATH_OR_URL]``: fetch and report."""
     parser = argparse.ArgumentParser(description="Fetch, verify and report on the names file.")
     parser.add_argument("--source", help="a names file path or https address (default: the list)")
+    parser.add_argument("--refresh", action="store_true", help="download the address again")
     args = parser.parse_args(argv)
     try:
-        names = load_names(args.source)
+        names = load_names(args.source, refresh=args.refresh)
     except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
     where = args.source or DATA_DIR / DEFAULT_FILE

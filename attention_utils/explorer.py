@@ -57,11 +57,11 @@ import torch
 from matplotlib.figure import Figure
 
 from attention_utils.data import load_names, split_names
-from attention_utils.models import CausalTransformer
+from attention_utils.models import CausalTransformer, check_model_table
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.render import HeatmapRenderer
 from attention_utils.train import mark_new, sample
-from attention_utils.vocab import CharTable
+from attention_utils.vocab import END, START, CharTable
 
 ALL_HEADS = "all"
 
@@ -76,6 +76,9 @@ def check_name(text: str, table: CharTable, max_letters: int) -> str:
     if not name:
         raise ValueError("type a name (letters a-z)")
     table.encode(name)  # KeyError for an unknown character
+    tokens = [ch for ch in (START, END) if ch in name]
+    if tokens:  # symbols of the table, but not letters of a name
+        raise KeyError(f"{tokens[0]!r} marks the start or end of a name; it is not a letter")
     if len(name) > max_letters:
         raise ValueError(
             f"{name!r} has {len(name)} letters; this model reads names of at most "
@@ -87,7 +90,8 @@ def check_name(text: str, table: CharTable, max_letters: int) -> str:
 def friendly(error: Exception, text: str, table: CharTable) -> str:
     """A message for the explorer: what is wrong with ``text``, in plain words."""
     if isinstance(error, KeyError):
-        bad = sorted({ch for ch in text.strip().lower() if ch not in table.stoi}, key=text.find)
+        letters = set(table.stoi) - {START, END}
+        bad = sorted({ch for ch in text.strip().lower() if ch not in letters}, key=text.find)
         shown = ", ".join(repr(ch) for ch in bad)
         return (
             f"The model cannot read {shown} in {text.strip()!r}: it only knows the letters "
@@ -118,6 +122,8 @@ class Explorer:
             trained = load_or_train(progress=False)
         untrained = untrained or untrained_model(trained[0].config)
         self.models = {"trained": trained[0], "untrained": untrained}
+        for model in self.models.values():
+            check_model_table(model, trained[1])
         self.table: CharTable = trained[1]
         if train_names is None:
             train_names = split_names(load_names())[0]
@@ -129,7 +135,6 @@ class Explorer:
         self.labels: list[str] = []
         self.redraw_ms: list[float] = []
         self.samples: list[tuple[str, bool]] = []
-        self._draws = 0
 
         def tagged(widget, css):
             widget.add_class(css)
@@ -249,7 +254,6 @@ class Explorer:
             f"<b>{html.escape(name)}</b> · {what}. Rows: the character asking (query); "
             "columns: the characters it looks at (keys)."
         )
-        self._draws += 1
         self.redraw_ms.append(1000 * (time.perf_counter() - start))
         return True
 
@@ -260,13 +264,8 @@ class Explorer:
         ``[(name, is_new)]``; a name not among the training names is marked new.
         """
         self._clicks = getattr(self, "_clicks", 0) + 1
-        names = sample(
-            self.models[self.model.value],
-            self.table,
-            n=n,
-            temperature=self.temperature.value,
-            seed=self._clicks,
-        )
+        model, temperature = self.models[self.model.value], self.temperature.value
+        names = sample(model, self.table, n=n, temperature=temperature, seed=self._clicks)
         self.samples = mark_new(names, self.train_names)
         items = "".join(
             f"<li><b>{html.escape(s)}</b> <i>(new)</i></li>"
@@ -282,7 +281,7 @@ class Explorer:
 
     @property
     def message_text(self) -> str:
-        """The message shown in :attr:`message`, as plain text ("" when the name is fine)."""
+        """:attr:`message` as plain text ("" when the name is fine)."""
         return html.unescape(re.sub(r"<[^>]+>", "", self.message.value)).strip()
 
     @property

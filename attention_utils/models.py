@@ -74,6 +74,41 @@ def _loss(logits: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | 
     )
 
 
+def check_idx(idx, vocab_size: int) -> None:
+    """A TypeError or ValueError naming ``idx`` unless it is a ``(B, T)`` tensor of ids."""
+    if not isinstance(idx, torch.Tensor):
+        raise TypeError(f"idx must be a (B, T) tensor of ids, got {type(idx).__name__}")
+    if idx.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"idx must hold integer ids (torch.long), got {idx.dtype}")
+    if idx.dim() != 2 or 0 in idx.shape:
+        raise ValueError(f"idx must be (B, T) with B, T >= 1, got shape {tuple(idx.shape)}")
+    if idx.numel() and (idx.min() < 0 or idx.max() >= vocab_size):
+        raise ValueError(
+            f"idx: ids must be in 0..{vocab_size - 1}, got {int(idx.min())}..{int(idx.max())}"
+        )
+
+
+def check_model_table(model: nn.Module, table: CharTable) -> None:
+    """A ValueError unless ``model`` reads and writes the symbols of ``table``.
+
+    A :class:`CausalTransformer` needs ``config.vocab_size == len(table)``; an
+    :class:`NGramModel` must have been built with the same symbols.
+    """
+    if isinstance(model, NGramModel):
+        if model.table.symbols != table.symbols:
+            raise ValueError(
+                f"table: the model counts the symbols {model.table.describe()}, but the table "
+                f"has {table.describe()}: fit the model with this table"
+            )
+        return
+    size = getattr(getattr(model, "config", None), "vocab_size", None)
+    if size is not None and size != len(table):
+        raise ValueError(
+            f"table: the model reads {size} symbols, but the character table has {len(table)} "
+            f"({table.describe()}): build the model with ModelConfig(vocab_size=len(table))"
+        )
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of numbers the model learns (parameters that need gradients; counts for n-grams)."""
     if isinstance(model, NGramModel):
@@ -140,9 +175,8 @@ class NGramModel(nn.Module):
         before = torch.full((B, self.n - 2), self.table.stoi[START], dtype=idx.dtype)
         return torch.cat([before, idx.cpu()], dim=1).unfold(1, self.n - 1, 1)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, causal: bool = True):
-        if idx.dim() != 2:
-            raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        check_idx(idx, len(self.table))
         logp = self.probs().log().float()
         ctx = self.contexts(idx)
         logits = logp[tuple(ctx.unbind(-1))] if self.n > 1 else logp.expand(*idx.shape, -1)
@@ -173,9 +207,9 @@ class ModelConfig:
     dropout: float = 0.2
 
     def __post_init__(self):
+        at_least_one(self, "vocab_size", "block_size", "d_model", "n_heads", "n_layers", "d_ff")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-        at_least_one(self, "vocab_size", "block_size", "d_model", "n_heads", "n_layers", "d_ff")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -235,16 +269,11 @@ class CausalTransformer(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, causal: bool = True):
-        if idx.dim() != 2:
-            raise ValueError(f"idx must be (B, T), got shape {tuple(idx.shape)}")
+        check_idx(idx, self.config.vocab_size)
         if idx.shape[1] > self.config.block_size:
             raise ValueError(
-                f"sequence of length {idx.shape[1]} is longer than block_size="
+                f"idx: a sequence of length {idx.shape[1]} is longer than block_size="
                 f"{self.config.block_size}"
-            )
-        if idx.numel() and (idx.min() < 0 or idx.max() >= self.config.vocab_size):
-            raise ValueError(
-                f"ids must be in 0..{self.config.vocab_size - 1}, got {idx.min()}..{idx.max()}"
             )
         x = self.drop(self.pos(self.tok_emb(idx)))
         weights = []

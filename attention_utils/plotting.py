@@ -4,7 +4,7 @@ Every attention heatmap goes through :func:`plot_attention` (one) or
 :func:`plot_attention_grid` (several names or heads), so they all look alike: queries down,
 keys across, the characters on both axes, one colour map (:data:`CMAP`), a colour bar and a
 title. :func:`plot_matrix` is the same picture for any labelled matrix (a one-hot matrix, a
-table of embeddings).
+table of embeddings). Labels and titles are drawn as typed, never read as mathematics.
 """
 
 from __future__ import annotations
@@ -68,16 +68,19 @@ def plot_matrix(
         size = (max(3.0, 0.42 * len(cols) + 1.6), max(2.5, 0.42 * len(rows) + 0.8))
         _, ax = plt.subplots(figsize=size)
     image = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(len(cols)), cols)
-    ax.set_yticks(range(len(rows)), rows)
+    # parse_math=False: every text is drawn as typed ("a$$b" is no formula)
+    ax.set_xticks(range(len(cols)), cols, parse_math=False)
+    ax.set_yticks(range(len(rows)), rows, parse_math=False)
     ax.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False)
     if xlabel:
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(xlabel, parse_math=False)
         ax.xaxis.set_label_position("top")
     if ylabel:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(ylabel, parse_math=False)
     if title:
-        ax.set_title(title, pad=8)  # matplotlib lifts it above the top tick labels and x label
+        ax.set_title(
+            title, pad=8, parse_math=False
+        )  # matplotlib lifts it above the top tick labels and x label
     if annotate:
         lo, hi = image.get_clim()
         middle = (lo + hi) / 2
@@ -182,5 +185,5 @@ def plot_attention_grid(
     image = axes.flat[0].images[0]
     fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
-        fig.suptitle(suptitle, y=1.0)  # above the first row's titles
+        fig.suptitle(suptitle, y=1.0, parse_math=False)  # above the first row's titles
     return fig

@@ -30,6 +30,18 @@ def _size(value, name: str, minimum: int = 1) -> int:
     return n
 
 
+#: The most numbers a table of positions may hold (the series' tables hold a few thousand).
+MAX_NUMBERS = 10_000_000
+
+
+def _table_size(T: int, d_model: int, names: str) -> None:
+    if T * d_model > MAX_NUMBERS:
+        raise ValueError(
+            f"{names} = {T} x {d_model} = {T * d_model:,} numbers: more than {MAX_NUMBERS:,}, "
+            "far larger than any model here"
+        )
+
+
 def _check_x(x, d_model: int, max_len: int) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"x must be a tensor (..., T, d_model), got {type(x).__name__}")
@@ -48,6 +60,7 @@ def sinusoidal_positions(T: int, d_model: int) -> torch.Tensor:
     only on the distance ``k``.
     """
     T, d_model = _size(T, "T"), _size(d_model, "d_model", 2)
+    _table_size(T, d_model, "T x d_model")
     if d_model % 2:
         raise ValueError(f"d_model must be even (sine and cosine pairs), got {d_model}")
     position = torch.arange(T, dtype=torch.float32)[:, None]
@@ -66,6 +79,7 @@ class _Positions(nn.Module):
     def __init__(self, max_len: int, d_model: int):
         super().__init__()
         self.max_len, self.d_model = _size(max_len, "max_len"), _size(d_model, "d_model")
+        _table_size(self.max_len, self.d_model, "max_len x d_model")
 
 
 class LearnedPositions(_Positions):

@@ -25,6 +25,7 @@ from typing import NamedTuple
 import torch
 
 from attention_utils import data
+from attention_utils.download import write_atomically
 from attention_utils.models import CausalTransformer, ModelConfig
 from attention_utils.train import History, TrainConfig, train_model
 from attention_utils.vocab import CharTable
@@ -100,7 +101,8 @@ def load_or_train(
     the names and both configs, written atomically, and loaded with
     ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
     ``retrain=True`` ignores the cache; a cache file that cannot be loaded is trained again
-    (with a warning). Training removes the cached models of other configs.
+    (with a warning). Training removes the models it cached before for other configs or
+    names, and no other file.
 
     The model is so small that one CPU thread runs it fastest: on a busy two-core machine,
     ``torch.set_num_threads(1)`` makes a forward pass many times faster than two threads
@@ -142,8 +144,21 @@ def load_or_train(
         },
         buffer,
     )
-    data.write_atomically(buffer.getvalue(), path)
-    for stale in cache_dir.glob("default-model-*.pt"):  # models of older configs or names
-        if stale != path:
-            stale.unlink(missing_ok=True)
+    write_atomically(buffer.getvalue(), path)
+    _forget_older_models(cache_dir, keep=path)
     return TrainedModel(model, table, history)
+
+
+#: The list of the model files this module wrote into a cache folder, one name a line.
+WRITTEN = "models-written.txt"
+
+
+def _forget_older_models(cache_dir: Path, keep: Path) -> None:
+    """Delete the models this module cached before (other configs or names), never another
+    file: only those listed in :data:`WRITTEN`, which then lists ``keep`` alone."""
+    listed = cache_dir / WRITTEN
+    before = listed.read_text(encoding="utf-8").split() if listed.is_file() else []
+    for name in before:
+        if name != keep.name and "/" not in name and "\\" not in name:
+            (cache_dir / name).unlink(missing_ok=True)
+    write_atomically(f"{keep.name}\n".encode(), listed)

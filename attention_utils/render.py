@@ -64,6 +64,7 @@ def _stand_ins(figure: Figure, ax) -> list[tuple[int, Text]]:
                 ha=label.get_horizontalalignment(),
                 va=label.get_verticalalignment(),
                 rotation=label.get_rotation(),
+                parse_math=False,
                 animated=True,
             )
             label.set_alpha(0.0)  # still laid out (the axis labels keep their room), not seen
@@ -110,7 +111,8 @@ class HeatmapRenderer:
             for ax in figure.axes:
                 box = ax.get_position()
                 ax.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
-            title = figure.suptitle("name", y=1 - 0.125 / (height + 0.5))
+            title = figure.suptitle("name", y=1 - 0.125 / (height + 0.5), parse_math=False)
+        title.set_parse_math(False)  # a name is drawn as typed
         FigureCanvasAgg(figure)
         figure.canvas.draw()  # places every tick label
         axes = [ax for ax in figure.axes if ax.images]
@@ -126,7 +128,7 @@ class HeatmapRenderer:
         """PNG bytes of ``panels (N, T, T)`` with ``labels`` (T characters) on both axes."""
         panels = np.asarray(panels, dtype=float)
         labels = [str(x) for x in labels]
-        if panels.ndim != 3 or panels.shape[1:] != (len(labels), len(labels)):
+        if panels.ndim != 3 or 0 in panels.shape or panels.shape[1:] != (len(labels), len(labels)):
             raise ValueError(
                 f"panels must be (N, T, T) with T = {len(labels)} labels, got {panels.shape}"
             )

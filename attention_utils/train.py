@@ -1,14 +1,9 @@
 """Training, evaluation and sampling for the models of :mod:`attention_utils.models`.
 
-- :func:`fit_ngram`: a count baseline with its smoothing chosen on the validation names;
-- :func:`train_model`: AdamW on random batches of names, a tqdm progress bar, train and
-  validation loss curves, and the weights with the best validation loss kept at the end;
-- :func:`evaluate`: held-out negative log-likelihood in nats per character (end token
-  counted once per name, padding ignored);
-- :func:`sample` and :func:`mark_new`: names drawn with a temperature, marked new or seen.
-
-The trained model of notebooks 08 and 09 (its configs, trained once and cached) is in
-:mod:`attention_utils.pretrained`.
+:func:`fit_ngram` (a count baseline, smoothing chosen on the validation names),
+:func:`train_model` (AdamW on random batches, loss curves, the best weights by validation
+kept), :func:`evaluate` (held-out NLL in nats per character), :func:`sample` and
+:func:`mark_new`. The trained model of notebooks 08 and 09 is in :mod:`.pretrained`.
 """
 
 from __future__ import annotations
@@ -21,7 +16,13 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from attention_utils.models import IGNORE_INDEX, NGramModel, at_least_one, encode_batch
+from attention_utils.models import (
+    IGNORE_INDEX,
+    NGramModel,
+    at_least_one,
+    check_model_table,
+    encode_batch,
+)
 from attention_utils.runtime import one_thread, resolve_device, set_seed
 from attention_utils.vocab import END, START, CharTable
 
@@ -38,6 +39,7 @@ def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 51
     """
     if len(names) == 0:
         raise ValueError("evaluate needs at least one name, got an empty list")
+    check_model_table(model, table)
     was_training = model.training
     model.eval()
     device = next(iter(model.buffers()), next(iter(model.parameters()), None))
@@ -139,6 +141,14 @@ def _lr_at(step: int, config: TrainConfig) -> float:
     return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
+def _diverged(step: int, lr: float, loss: float, config: TrainConfig):
+    raise FloatingPointError(
+        f"training diverged at step {step} of {config.steps}: the loss is {loss} (learning "
+        f"rate {lr:.3g} at that step, TrainConfig.lr={config.lr:g}); nothing was kept. Try a "
+        "smaller learning rate."
+    )
+
+
 def train_model(
     model: torch.nn.Module,
     train: Sequence[str],
@@ -158,6 +168,7 @@ def train_model(
     config = config or TrainConfig()
     if len(train) == 0 or len(val) == 0:
         raise ValueError(f"need training and validation names, got {len(train)} and {len(val)}")
+    check_model_table(model, table)
     device = resolve_device(config.device)
     set_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
@@ -196,6 +207,8 @@ def train_model(
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(step, config)
                 _, loss = model(idx[:, :width], targets[:, :width])
+                if not torch.isfinite(loss):
+                    _diverged(step + 1, opt.param_groups[0]["lr"], loss.item(), config)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -209,6 +222,8 @@ def train_model(
                     history.steps.append(step + 1)
                     history.train_loss.append(tr)
                     history.val_loss.append(va)
+                    if not math.isfinite(va):
+                        _diverged(step + 1, opt.param_groups[0]["lr"], va, config)
                     if va < history.best_val:
                         history.best_val, history.best_step = va, step + 1
                         for k, v in judged.state_dict().items():
@@ -240,8 +255,9 @@ def sample(
     the model's ``block_size - 1``, or 20). A lower temperature picks likely letters more
     often; a higher one flattens the choice. The same ``seed`` gives the same names.
     """
-    if temperature <= 0:
+    if not temperature > 0:  # NaN too
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    check_model_table(model, table)
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     config = getattr(model, "config", None)

@@ -88,14 +88,18 @@ class CharTable:
 
     def decode(self, ids: torch.Tensor | np.ndarray | Sequence[int]) -> str:
         """Ids (1-D tensor, array or list) -> string. Unknown ids raise a KeyError."""
-        if isinstance(ids, torch.Tensor):
+        if isinstance(ids, (torch.Tensor, np.ndarray)):
+            if ids.ndim != 1:
+                raise ValueError(f"ids: decode takes a 1-D sequence of ids, got shape {ids.shape}")
             ids = ids.tolist()
-        elif isinstance(ids, np.ndarray):
-            ids = ids.tolist()
+        if isinstance(ids, (str, bytes)):
+            raise TypeError(f"ids: decode takes a sequence of integer ids, got {ids!r}")
         out = []
         for i in ids:
             if isinstance(i, list):
-                raise ValueError("decode takes a 1-D sequence of ids, got a nested one")
+                raise ValueError("ids: decode takes a 1-D sequence of ids, got a nested one")
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"ids: decode takes integer ids, got {i!r} ({type(i).__name__})")
             if int(i) not in self.itos:
                 raise KeyError(f"unknown id {i}; ids run from 0 to {len(self) - 1}")
             out.append(self.itos[int(i)])

@@ -229,7 +229,7 @@ def test_causal_mask_is_lower_triangular_and_matches_is_causal():
 
 @pytest.mark.parametrize("T", [0, -1])
 def test_causal_mask_rejects_empty(T):
-    with pytest.raises(ValueError, match=f"T must be at least 1, got {T}"):
+    with pytest.raises(ValueError, match=f"T must be between 1 and 20,000, got {T}"):
         causal_mask(T)
 
 

@@ -209,5 +209,5 @@ def test_position_modules_bad_input(cls):
 
 
 def test_causal_mask_bad_size():
-    with pytest.raises(ValueError, match="T must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="T must be between 1 and 20,000, got 0"):
         causal_mask(0)

@@ -34,7 +34,9 @@ def tiny_default(data_dir, monkeypatch):
 def test_load_or_train_trains_once_then_loads_the_same_weights(tiny_default):
     first = load_or_train(progress=False)
     cached = [f for f in files_in(tiny_default) if f.startswith("cache/")]
-    assert len(cached) == 1 and cached[0].endswith(".pt"), cached  # no temporary file left
+    model_file = [f for f in cached if f.endswith(".pt")]
+    assert cached == sorted([*model_file, f"cache/{pretrained.WRITTEN}"]), cached  # no .part
+    assert len(model_file) == 1
     second = load_or_train(progress=False)
     again = load_or_train(progress=False, retrain=True)
     for other in (second, again):  # loaded from the cache, and trained again: the same
@@ -93,3 +95,15 @@ def test_an_unreadable_cache_is_trained_again(tiny_default):
         again = load_or_train(progress=False)
     assert torch.equal(again.model.head.weight, first.model.head.weight)
     assert torch.load(path, weights_only=True)["symbols"] == first.table.symbols
+
+
+def test_training_removes_only_the_models_it_cached_itself(tiny_default, monkeypatch):
+    mine = tiny_default / "cache" / "default-model-my-own.pt"  # a user's file, named alike
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    mine.write_bytes(b"keep me")
+    load_or_train(progress=False)
+    (old,) = (p for p in (tiny_default / "cache").glob("*.pt") if p != mine)
+    monkeypatch.setattr(pretrained, "TRAIN_CONFIG", quick(steps=4, eval_every=2))
+    load_or_train(progress=False)  # another config: the model cached before is stale
+    assert not old.exists()
+    assert mine.read_bytes() == b"keep me"
