@@ -126,9 +126,16 @@ def hub_class(prepared_model, request):
     hub = start_hub(work, homes, start_timeout=60 + 10 * STUDENTS)
     watcher = Watcher(hub.process.pid)
     watcher.start()
+
+    def on_sigterm(signum, frame):  # a run cut short stops the whole class first
+        stop_hub(hub, names, watcher)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         yield hub, watcher, names
     finally:
+        signal.signal(signal.SIGTERM, previous)
         killed = stop_hub(hub, names, watcher)
         left = watcher.still_running()
         shutil.rmtree(work, ignore_errors=True)
