@@ -202,6 +202,7 @@ class Watcher(threading.Thread):
         self.hub_pid = hub_pid
         self.interval = interval
         self.baseline_used = self.peak_used = psutil.virtual_memory().used
+        self.peak_class = 0  # the largest sum of RSS over the hub and everything below it
         self.seen: dict[int, float] = {}  # pid -> create_time
         self.kinds: dict[int, str] = {}
         self.peak_rss: dict[int, int] = {}
@@ -218,8 +219,10 @@ class Watcher(threading.Thread):
             return []
 
     def sample(self) -> None:
-        """Memory of the machine and of each process; every 4th time, the listening sockets."""
+        """Memory of the machine, of each process and of them all; every 4th time, the
+        listening sockets."""
         self.peak_used = max(self.peak_used, psutil.virtual_memory().used)
+        total = 0
         for proc in self.processes():
             try:
                 if proc.pid not in self.seen:
@@ -227,8 +230,10 @@ class Watcher(threading.Thread):
                     self.kinds[proc.pid] = kind_of(proc.cmdline())
                 rss = proc.memory_info().rss
                 self.peak_rss[proc.pid] = max(self.peak_rss.get(proc.pid, 0), rss)
+                total += rss
             except psutil.Error:
                 continue
+        self.peak_class = max(self.peak_class, total)
         self._count += 1
         if self._count % 4 == 1:
             self.check_listeners()

@@ -317,8 +317,9 @@ def report(hub, watcher, results, students, fault, wall, capsys) -> None:
         f"hub noticed in {fault['noticed_s']:.1f} s, next request restarted it in "
         f"{fault['restarted_s']:.1f} s, notebook 04 again in {fault['rerun_s']:.1f} s",
         f"  peak memory of the machine: {watcher.peak_used / GiB:.2f} GiB used "
-        f"(before the hub {watcher.baseline_used / GiB:.2f} GiB, "
-        f"+{(watcher.peak_used - watcher.baseline_used) / GiB:.2f} GiB)",
+        f"(before the hub {watcher.baseline_used / GiB:.2f} GiB); of the hub and everything "
+        f"below it: {watcher.peak_class / GiB:.2f} GiB (the sum of their RSS, which counts "
+        "shared pages once per process)",
         f"  largest peak RSS: a server {watcher.peak_of('server') / 2**20:.0f} MB, "
         f"a kernel {watcher.peak_of('kernel') / 2**20:.0f} MB, "
         f"the hub {watcher.peak_of('hub') / 2**20:.0f} MB, "
