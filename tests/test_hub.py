@@ -74,3 +74,9 @@ def test_the_command_refuses_a_bad_hub_or_notebook(args, message, capsys):
         hub.main(["link", *args])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_teachers_guide_shows_the_link_the_code_makes():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert nbgitpuller_url("https://hub.example.edu") in readme.split()
+    assert "make hub-link HUB=https://hub.example.edu" in readme
