@@ -95,12 +95,31 @@ $(SITE_ASSETS): site/package.json site/package-lock.json
 site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
 	$(PY) -m course.site --out build/site
 
-test-browser: $(DEV_STAMP) $(NAMES) site ## the site, JupyterLab and the explorer in headless Chromium
+test-browser: $(DEV_STAMP) $(NAMES) site $(HUB_ASSETS) ## the site, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
+
+# A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,
+# the nbgitpuller link for the students, and what one student costs.
+.PHONY: hub-assets hub-link hub-sizing
+HUB_ASSETS := hub/node_modules/.installed
+HUB ?= https://hub.example.edu
+
+$(HUB_ASSETS): hub/package.json hub/package-lock.json
+	cd hub && npm ci --no-audit --no-fund
+	@touch $(HUB_ASSETS)
+
+hub-assets: $(HUB_ASSETS) ## JupyterHub's configurable-http-proxy from npm, for the hub's load test
+
+hub-link: $(STAMP) ## print the nbgitpuller link that opens notebook 01 on a hub: make hub-link HUB=https://...
+	$(PY) -m course.hub link --hub $(HUB)
+
+hub-sizing: $(DEV_STAMP) $(NAMES) ## one student's cost: each notebook's kernel peak memory, CPU s, disk
+	$(PY) -m course.sizing
 
 clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data
 	rm -rf build .pytest_cache .hypothesis .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 clean-all: clean ## also remove .venv, node_modules and the downloaded data
-	rm -rf $(VENV) $(NAMES) data/downloads data/cache slides/node_modules site/node_modules
+	rm -rf $(VENV) $(NAMES) data/downloads data/cache slides/node_modules site/node_modules \
+	  hub/node_modules

@@ -177,13 +177,32 @@ def install_source(root: Path = ROOT) -> str:
     return f"attention-names @ git+{repository_url(root)}.git"
 
 
-def nbgitpuller_url(hub: str, notebook: str = "01_names.ipynb", root: Path = ROOT) -> str:
-    """The link that pulls the series into a JupyterHub user's home and opens ``notebook``."""
-    folder = repository_url(root).rsplit("/", 1)[-1]
+def clone_folder(root: Path = ROOT) -> str:
+    """The folder nbgitpuller pulls the series into, in a student's home: the repository's name."""
+    return repository_url(root).rsplit("/", 1)[-1]
+
+
+def nbgitpuller_url(
+    hub: str,
+    notebook: str = "01_names.ipynb",
+    root: Path = ROOT,
+    repo: str | None = None,
+    branch: str = BRANCH,
+) -> str:
+    """The link that pulls the series into a JupyterHub user's home and opens ``notebook``.
+
+    nbgitpuller's query parameters: ``repo`` (anything ``git clone`` takes; default the
+    repository's address), ``branch``, ``targetpath`` (the folder in the home, named here so
+    that it never depends on how ``repo`` is spelled: a ``.git`` suffix or a local path would
+    otherwise become the folder's name) and ``urlpath`` (where JupyterLab opens afterwards,
+    relative to the home).
+    """
+    folder = clone_folder(root)
     query = urlencode(
         {
-            "repo": repository_url(root) + ".git",
-            "branch": BRANCH,
+            "repo": repo or repository_url(root),
+            "branch": branch,
+            "targetpath": folder,
             "urlpath": f"lab/tree/{folder}/notebooks/{notebook}",
         }
     )

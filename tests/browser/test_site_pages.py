@@ -221,7 +221,7 @@ def test_search_finds_a_notebook(context, site_url):
 def test_download_links_hand_out_the_notebooks(context, site_url):
     page, problems, _ = open_page(context, f"{site_url}/index.html")
     for path in NOTEBOOKS:
-        link = page.locator(f".series-card a[href$='/{path.name}']")
+        link = page.locator(f".series-card a.download[href$='/{path.name}']")
         assert link.count() == 1, f"landing page has no download link for {path.name}"
         url = f"{site_url}/{link.first.get_attribute('href')}"
         response = context.request.get(url)

@@ -1,0 +1,212 @@
+"""What one student costs on a hub: each notebook's kernel peak memory and CPU time, and the disk.
+
+    python -m course.sizing [NOTEBOOK ...]        (make hub-sizing)
+
+A student's home folder is made as a hub makes it: the series pulled as nbgitpuller pulls it
+(``git clone --depth 1`` of this repository's HEAD into ``attention-names/``), the names file
+in the package's cache folder (``ATTENTION_NAMES_DATA``), no trained model yet. Then every
+notebook runs top to bottom in its own fresh kernel, in order, from that home (so notebook
+08 trains the model and caches it there, and notebook 09 loads it), while a thread samples
+the kernel process and its children with psutil every 50 ms: the peak resident memory (RSS)
+and the CPU seconds (user + system) the kernel used from its start to its last cell. The
+table it prints, and the disk the home folder needs afterwards, are what the teacher's guide
+reserves per student (README, "On a JupyterHub").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+from course.notebooks import ROOT, clone_folder, find_notebooks
+
+#: How often the kernel is sampled, in seconds.
+INTERVAL = 0.05
+MB = 1024 * 1024
+
+
+@dataclass
+class Usage:
+    """One notebook's run: peak RSS in bytes, CPU seconds, wall seconds."""
+
+    notebook: str
+    peak_rss: int
+    cpu_seconds: float
+    wall_seconds: float
+
+
+class Sampler(threading.Thread):
+    """Samples a process and its children until stopped: peak RSS (summed), CPU seconds."""
+
+    def __init__(self, pid: int, interval: float = INTERVAL):
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.interval = interval
+        self.peak_rss = 0
+        self.cpu_seconds = 0.0
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        try:
+            procs = [self.process, *self.process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        rss, cpu = 0, 0.0
+        for proc in procs:
+            try:
+                rss += proc.memory_info().rss
+                t = proc.cpu_times()
+                cpu += t.user + t.system
+                if proc is self.process:  # children that have exited already
+                    cpu += t.children_user + t.children_system
+            except psutil.NoSuchProcess:
+                pass
+        self.peak_rss = max(self.peak_rss, rss)
+        self.cpu_seconds = max(self.cpu_seconds, cpu)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.sample()  # the last word, after the last cell
+
+
+def kernel_env(data_dir: Path, home: Path) -> dict[str, str]:
+    """The environment of a student's kernel: their home, their data folder, inline figures."""
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update(HOME=str(home), ATTENTION_NAMES_DATA=str(data_dir))
+    return env
+
+
+def run_notebook(path: Path, env: dict[str, str], timeout: int = 900) -> Usage:
+    """Run ``path`` top to bottom in a fresh kernel in its folder, sampling the kernel."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=timeout,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.monotonic()
+    with client.setup_kernel(env=env):
+        sampler = Sampler(client.km.provisioner.process.pid)
+        sampler.start()
+        try:
+            for index, cell in enumerate(client.nb.cells):
+                client.execute_cell(cell, index)
+        finally:
+            sampler.stop()
+        wall = time.monotonic() - start
+    return Usage(path.name, sampler.peak_rss, sampler.cpu_seconds, wall)
+
+
+def disk_use(path: Path) -> int:
+    """Bytes of every file below ``path`` (0 if it does not exist)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def make_home(home: Path, names_file: Path) -> tuple[Path, Path]:
+    """A student's home as the hub leaves it after the first pull; returns (series, data)."""
+    series = home / clone_folder()
+    subprocess.run(
+        ["git", "clone", "--quiet", "--depth", "1", f"file://{ROOT}", str(series)], check=True
+    )
+    data_dir = home / ".cache" / "attention-names"
+    data_dir.mkdir(parents=True)
+    shutil.copy(names_file, data_dir / names_file.name)
+    return series, data_dir
+
+
+def table(rows: Sequence[Usage]) -> str:
+    """The printed table: one row per notebook, then the largest peak and the totals."""
+    lines = [f"{'notebook':<28} {'peak MB':>8} {'CPU s':>7} {'wall s':>7}"]
+    for r in rows:
+        lines.append(
+            f"{r.notebook:<28} {r.peak_rss / MB:>8.0f} {r.cpu_seconds:>7.1f} {r.wall_seconds:>7.1f}"
+        )
+    lines.append(
+        f"{'largest peak / total':<28} {max(r.peak_rss for r in rows) / MB:>8.0f} "
+        f"{sum(r.cpu_seconds for r in rows):>7.1f} {sum(r.wall_seconds for r in rows):>7.1f}"
+    )
+    return "\n".join(lines)
+
+
+def disk_table(home: Path, series: Path, data_dir: Path) -> str:
+    """The disk a student's home needs, by part."""
+    notebooks = disk_use(series / "notebooks")
+    clone = disk_use(series)
+    names = sum(disk_use(p) for p in data_dir.glob("*.txt"))
+    cache = disk_use(data_dir / "cache")
+    total = disk_use(home)
+    other = total - clone - names - cache
+    rows = [
+        ("the series' notebooks", notebooks),
+        (f"the whole pulled clone ({series.name}/, with .git)", clone),
+        ("the names file", names),
+        ("the model cache (trained by notebook 08)", cache),
+        ("other (Jupyter, IPython, matplotlib caches)", other),
+        ("the home folder in all", total),
+    ]
+    return "\n".join(f"{label:<52} {_size(size):>9}" for label, size in rows)
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1024:.0f} kB"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m course.sizing", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("notebooks", nargs="*", help="notebook names (default: the series)")
+    parser.add_argument("--names", type=Path, help="the names file (default: the data folder's)")
+    args = parser.parse_args(argv)
+
+    from attention_utils import data
+
+    names_file = args.names or data.DATA_DIR / data.DEFAULT_FILE
+    if not names_file.is_file():
+        parser.error(f"no names file at {names_file}: run `make data` first")
+    wanted = [Path(n).name for n in args.notebooks] or [p.name for p in find_notebooks()]
+    home = Path(tempfile.mkdtemp(prefix="student-home-"))
+    try:
+        series, data_dir = make_home(home, names_file)
+        missing = [n for n in wanted if not (series / "notebooks" / n).is_file()]
+        if missing:
+            parser.error(f"not in the committed series: {missing}")
+        env = kernel_env(data_dir, home)
+        rows = []
+        for name in wanted:
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            rows.append(run_notebook(series / "notebooks" / name, env))
+        print(f"One student, each notebook in its own kernel ({psutil.cpu_count()} cores):")
+        print(table(rows))
+        print()
+        print("A student's home folder after running them:")
+        print(disk_table(home, series, data_dir))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
