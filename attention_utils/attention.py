@@ -224,8 +224,14 @@ class MultiHeadAttention(nn.Module):
         ``(B, T, T)`` or ``(B, 1, T)`` (as :func:`padding_mask` makes; the same for every
         head), or broadcastable to ``(B, H, T, T)``. ``causal=True`` adds the causal mask.
         Returns ``(out, weights)``."""
-        if x.dim() != 3 or x.shape[-1] != self.d_model:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a tensor (B, T, d_model), got {type(x).__name__}")
+        if x.dim() != 3 or x.shape[-1] != self.d_model or 0 in x.shape:
             raise ValueError(f"x must be (B, T, d_model={self.d_model}), got {tuple(x.shape)}")
+        if x.dtype != self.q_proj.weight.dtype:
+            raise TypeError(
+                f"x has dtype {x.dtype}; this module computes in {self.q_proj.weight.dtype}"
+            )
         T = x.shape[1]
         if isinstance(mask, torch.Tensor) and mask.dim() == 3:
             mask = mask[:, None]  # one mask per name -> (B, 1, T_q, T_k), shared by the heads
