@@ -9,15 +9,10 @@ with :data:`IGNORE_INDEX` where there is padding. The loss is the mean negative
 log-likelihood in nats per predicted character, counting the end token ``$`` once per name
 and ignoring the padding (see :func:`encode_batch`).
 
-- :class:`NGramModel`: counts of (n-1 previous characters -> next character), add-alpha
-  smoothing; ``n=2`` is the bigram model, ``n=3`` the trigram model.
-- :class:`CausalTransformer`: embeddings + learned positions, then ``n_layers`` blocks of
-  (layer norm, causal :class:`~attention_utils.attention.MultiHeadAttention`, residual,
-  layer norm, MLP, residual), a final layer norm and a linear head. Every layer's attention
-  weights, with the causal mask on or off, are returned by
-  :meth:`CausalTransformer.attention_maps`.
-
-What the heads do (averaged over names) is read by :mod:`attention_utils.analysis`.
+:class:`NGramModel` counts (n-1 previous characters -> next character) with add-alpha
+smoothing; :class:`CausalTransformer` is embeddings + learned positions, ``n_layers`` pre-norm
+blocks of causal :class:`~attention_utils.attention.MultiHeadAttention` and an MLP, and a
+linear head; :meth:`CausalTransformer.attention_maps` gives every layer's weights.
 """
 
 from __future__ import annotations

@@ -370,3 +370,15 @@ def test_binder_builds_the_students_environment():
     post = (binder / "postBuild").read_text()
     assert "pip install --no-deps ." in post and "attention_utils.data" in post
     assert os.access(binder / "postBuild", os.X_OK)
+
+
+def test_every_module_is_short_and_opens_with_its_job():
+    """A newcomer finds each job in one guess: modules under 300 lines, a one-line docstring."""
+    import ast
+
+    for folder in (ROOT / "attention_utils", ROOT / "course"):
+        for path in sorted(folder.rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            assert len(text.splitlines()) < 300, f"{path.relative_to(ROOT)} is 300 lines or more"
+            doc = ast.get_docstring(ast.parse(text))
+            assert doc and doc.splitlines()[0].strip(), f"{path.relative_to(ROOT)}: no job line"
