@@ -114,7 +114,7 @@ def test_find_notebooks_keeps_only_numbered_notebooks_in_order(tmp_path):
     for name in ("02_b.ipynb", "01_a.ipynb", "scratch.ipynb", "1_x.ipynb", "03_c.txt"):
         (tmp_path / name).write_text("{}")
     assert [p.name for p in classroom.find_notebooks(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
-    with pytest.raises(FileNotFoundError, match="no notebook folder"):
+    with pytest.raises(FileNotFoundError, match="no notebooks folder"):
         classroom.find_notebooks(tmp_path / "missing")
 
 
