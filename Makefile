@@ -87,6 +87,8 @@ slides: $(DEV_STAMP) $(SLIDE_ASSETS) ## offline reveal.js decks in build/slides/
 
 .PHONY: site test-browser
 SITE_ASSETS := site/node_modules/.installed
+# configurable-http-proxy for the hub test (npm, hub/package-lock.json); its rule is below
+HUB_ASSETS := hub/node_modules/.installed
 
 $(SITE_ASSETS): site/package.json site/package-lock.json
 	cd site && npm ci --no-audit --no-fund
@@ -101,7 +103,6 @@ test-browser: $(DEV_STAMP) $(NAMES) site $(HUB_ASSETS) ## the site, JupyterLab, 
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,
 # the nbgitpuller link for the students, and what one student costs.
 .PHONY: hub-assets hub-link hub-sizing
-HUB_ASSETS := hub/node_modules/.installed
 HUB ?= https://hub.example.edu
 
 $(HUB_ASSETS): hub/package.json hub/package-lock.json

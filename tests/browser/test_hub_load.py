@@ -122,7 +122,11 @@ def hub_class(prepared_model, request):
         shutil.copy(data.DATA_DIR / data.DEFAULT_FILE, folder / data.DEFAULT_FILE)
     (homes / names[0] / ".cache" / "attention-names" / "cache").mkdir()
     shutil.copy(prepared_model, homes / names[0] / ".cache" / "attention-names" / "cache")
-    hub = start_hub(work, homes, start_timeout=60 + 10 * STUDENTS)
+    try:
+        hub = start_hub(work, homes, start_timeout=60 + 10 * STUDENTS)
+    except Exception:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     watcher = Watcher(hub.process.pid)
     watcher.start()
 
