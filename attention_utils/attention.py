@@ -26,6 +26,7 @@ import math
 
 import einops
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # --------------------------------------------------------------------------- checks
@@ -219,11 +220,21 @@ class MultiHeadAttention(nn.Module):
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, causal: bool = False):
+    def forward(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        causal: bool = False,
+        need_weights: bool = True,
+        bias: torch.Tensor | None = None,
+    ):
         """``x (B, T, d_model)``; ``mask`` boolean, True = may attend: ``(T, T)``, one per name
         ``(B, T, T)`` or ``(B, 1, T)`` (as :func:`padding_mask` makes; the same for every
         head), or broadcastable to ``(B, H, T, T)``. ``causal=True`` adds the causal mask.
-        Returns ``(out, weights)``."""
+        ``bias``: numbers added to the scores before the softmax, broadcastable to
+        ``(B, H, T, T)`` (e.g. :class:`~attention_utils.positions.RelativePositions`).
+        Returns ``(out, weights)``. ``need_weights=False`` (training): the same attention by
+        PyTorch's fused ``scaled_dot_product_attention``, faster, and ``weights`` is None."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a tensor (B, T, d_model), got {type(x).__name__}")
         if x.dim() != 3 or x.shape[-1] != self.d_model or 0 in x.shape:
@@ -235,15 +246,26 @@ class MultiHeadAttention(nn.Module):
         T = x.shape[1]
         if isinstance(mask, torch.Tensor) and mask.dim() == 3:
             mask = mask[:, None]  # one mask per name -> (B, 1, T_q, T_k), shared by the heads
-        if causal:
+        if causal and (need_weights or mask is not None):
             cm = causal_mask(T, device=x.device)
             mask = cm if mask is None else mask & cm
         split = "b t (h d) -> b h t d"
         q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
         k = einops.rearrange(self.k_proj(x), split, h=self.n_heads)
         v = einops.rearrange(self.v_proj(x), split, h=self.n_heads)
+        if not need_weights and mask is None:  # the fast path, as nanoGPT has it
+            p = self.dropout.p if self.training else 0.0
+            if bias is not None and causal:  # one additive mask: the bias, -inf on the future
+                bias = bias.masked_fill(~causal_mask(T, device=x.device), float("-inf"))
+            is_causal = causal and bias is None
+            heads = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias, dropout_p=p, is_causal=is_causal
+            )
+            return self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)")), None
         _check_qkv(q, k, v, mask)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
+        if bias is not None:
+            scores = scores + bias
         weights = masked_softmax(scores, mask)
         heads = self.dropout(weights) @ v  # (B, H, T, d_head)
         out = self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)"))

@@ -7,7 +7,8 @@ vector that depends on the position to each character's embedding fixes that:
 - :func:`sinusoidal_positions` / :class:`SinusoidalPositions`: the fixed sine and cosine
   waves of "Attention Is All You Need", nothing to train.
 
-Both modules map ``x (..., T, d_model)`` to ``x + P[:T]``.
+Both modules map ``x (..., T, d_model)`` to ``x + P[:T]``. :class:`RelativePositions` gives
+positions to attention instead: a learned score for each head and each *distance* back.
 """
 
 from __future__ import annotations
@@ -112,3 +113,25 @@ class SinusoidalPositions(_Positions):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_x(x, self.d_model, self.max_len)
         return x + self.table[: x.shape[-2]].to(x.dtype)
+
+
+class RelativePositions(nn.Module):
+    """A learned score per head and distance, added to the attention scores (notebook 08).
+
+    ``forward(T)`` -> ``bias (n_heads, T, T)`` with ``bias[h, i, j] = table[h, i - j]`` for
+    keys ``j <= i`` (0 above the diagonal, where the causal mask hides the keys anyway).
+    ``table`` ``(n_heads, max_len)`` starts at zero (no preference); training raises the
+    distances a head should look at: ``table[h, 1]`` high = head ``h`` looks one character back.
+    """
+
+    def __init__(self, max_len: int, n_heads: int):
+        super().__init__()
+        self.max_len, self.n_heads = _size(max_len, "max_len"), _size(n_heads, "n_heads")
+        self.table = nn.Parameter(torch.zeros(self.n_heads, self.max_len))
+
+    def forward(self, T: int) -> torch.Tensor:
+        if not 1 <= T <= self.max_len:
+            raise ValueError(f"T must be between 1 and max_len={self.max_len}, got {T}")
+        i = torch.arange(T, device=self.table.device)
+        distance = (i[:, None] - i[None, :]).clamp(min=0)  # (T, T): how far back key j is
+        return self.table[:, distance]

@@ -1,4 +1,4 @@
-"""attention_utils.models: batches, the count baselines, and the causal transformer."""
+"""attention_utils.models: batches, the count baselines, the MLP and GRU, the transformer."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import pytest
 import torch
 
 from attention_utils.models import (
+    GRU,
     IGNORE_INDEX,
+    MLP,
     CausalTransformer,
+    GRUConfig,
+    MLPConfig,
     ModelConfig,
     NGramModel,
     count_parameters,
@@ -228,6 +232,7 @@ def test_transformer_rejects_bad_input():
         ({"d_model": 30, "n_heads": 4}, "not divisible"),
         ({"n_layers": 0}, "n_layers must be at least 1"),
         ({"dropout": 1.0}, "dropout"),
+        ({"positions": "sinusoidal"}, "positions must be"),
     ],
 )
 def test_model_config_rejects_bad_sizes(sizes, match):
@@ -240,3 +245,130 @@ def test_parameter_count_matches_the_sizes():
     per_layer = 2 * 2 * d + 4 * (d * d + d) + (d * f + f) + (f * d + d)
     want = V * d + T * d + L * per_layer + 2 * d + (d * V + V)
     assert count_parameters(tiny_model()) == want
+
+
+def test_tied_weights_share_one_matrix_and_count_it_once():
+    tied, untied = tiny_model(tie_weights=True), tiny_model()
+    assert tied.head.weight is tied.tok_emb.weight
+    assert count_parameters(untied) - count_parameters(tied) == len(TABLE) * 16
+    idx, targets = encode_batch(NAMES, TABLE)
+    tied(idx, targets)[1].backward()
+    assert tied.tok_emb.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("positions", ["learned", "relative", "both"])
+def test_the_fast_training_path_computes_the_same_attention(positions):
+    model = peaked(tiny_model(dropout=0.0, positions=positions))
+    with torch.no_grad():
+        for block in model.blocks:
+            if block.rel is not None:
+                block.rel.table.normal_()  # a preference per distance
+    idx, targets = encode_batch(NAMES, TABLE)
+    fast, _ = model.train()(idx, targets)  # training: fused attention, no weights kept
+    assert model.last_weights == []
+    slow, _ = model.eval()(idx, targets)  # eval: the attention written out, weights kept
+    assert len(model.last_weights) == 2
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- MLP and GRU
+
+
+def tiny_baseline(kind: str, seed: int = 0):
+    torch.manual_seed(seed)
+    if kind == "mlp":
+        return MLP(MLPConfig(vocab_size=len(TABLE), context=3, d_emb=8, d_hidden=16), 1)
+    return GRU(GRUConfig(vocab_size=len(TABLE), d_emb=8, d_hidden=16))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "gru"])
+def test_baseline_shapes_and_loss_is_the_cross_entropy(kind):
+    model = tiny_baseline(kind)
+    idx, targets = encode_batch(NAMES, TABLE)
+    logits, loss = model(idx, targets)
+    assert logits.shape == (len(NAMES), idx.shape[1], len(TABLE))
+    want = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, len(TABLE)), targets.reshape(-1), ignore_index=IGNORE_INDEX
+    )
+    assert loss.item() == pytest.approx(want.item())
+    assert abs(loss.item() - math.log(len(TABLE))) < 0.5  # untrained: near uniform
+    assert model(idx)[1] is None
+    loss.backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("kind", ["mlp", "gru"])
+def test_baseline_predictions_never_depend_on_later_characters(kind):
+    model = tiny_baseline(kind).eval()
+    a = encode_batch(["kavya"], TABLE)[0]
+    b = a.clone()
+    b[0, 3:] = torch.tensor([TABLE.stoi[c] for c in "zq$"])  # ^kav|ya -> ^kav|zq
+    la, lb = model(a)[0], model(b)[0]
+    torch.testing.assert_close(la[0, :3], lb[0, :3])
+    assert not torch.allclose(la[0, 3:], lb[0, 3:], atol=1e-4)
+
+
+def test_the_mlp_reads_a_window_of_context_characters_padded_with_start():
+    model = tiny_baseline("mlp")
+    idx = TABLE.batch("priya")  # ^priya$
+    windows = model.windows(idx)
+    assert windows.shape == (1, 7, 3)
+    assert TABLE.decode(windows[0, 0]) == "^^^"
+    assert TABLE.decode(windows[0, 2]) == "^pr"
+    assert TABLE.decode(windows[0, 6]) == "ya$"
+    # so a character more than `context` places back changes nothing
+    other = idx.clone()
+    other[0, 1] = TABLE.stoi["q"]
+    torch.testing.assert_close(model.eval()(idx)[0][0, 4:], model(other)[0][0, 4:])
+
+
+@pytest.mark.parametrize("kind", ["mlp", "gru"])
+def test_padding_does_not_change_a_baselines_loss_of_a_name(kind):
+    model = tiny_baseline(kind).eval()
+    alone = model(*encode_batch(["om"], TABLE))[1]
+    idx, targets = encode_batch(["om", "kavya"], TABLE)
+    logits, _ = model(idx, targets)
+    padded = torch.nn.functional.cross_entropy(logits[0], targets[0], ignore_index=IGNORE_INDEX)
+    assert padded.item() == pytest.approx(alone.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "gru"])
+def test_baselines_reject_bad_input(kind):
+    model = tiny_baseline(kind)
+    with pytest.raises(ValueError, match=r"\(B, T\)"):
+        model(torch.zeros(9, dtype=torch.long))
+    with pytest.raises(ValueError, match="ids must be in 0..27"):
+        model(torch.tensor([[1, 28]]))
+    with pytest.raises(TypeError, match="integer ids"):
+        model(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="targets must be"):
+        model(torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long))
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: MLPConfig(context=0), "context must be at least 1"),
+        (lambda: MLPConfig(dropout=1.0), "dropout"),
+        (lambda: GRUConfig(d_hidden=0), "d_hidden must be at least 1"),
+        (lambda: GRUConfig(dropout=-0.1), "dropout"),
+    ],
+)
+def test_baseline_configs_reject_bad_sizes(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_relative_positions_replace_the_position_table_and_stay_causal():
+    model = tiny_model(positions="relative").eval()
+    assert model.pos is None and all(b.rel.table.shape == (2, 8) for b in model.blocks)
+    with torch.no_grad():
+        for block in model.blocks:
+            block.rel.table.normal_()
+    a = encode_batch(["kavya"], TABLE)[0]
+    b = a.clone()
+    b[0, 3:] = torch.tensor([TABLE.stoi[c] for c in "zq$"])
+    torch.testing.assert_close(model(a)[0][0, :3], model(b)[0][0, :3])
+    for w in model.attention_maps(a):
+        assert (w.triu(1) == 0).all()
+        torch.testing.assert_close(w.sum(-1), torch.ones(1, 2, 6))

@@ -211,3 +211,18 @@ def test_position_modules_bad_input(cls):
 def test_causal_mask_bad_size():
     with pytest.raises(ValueError, match="T must be between 1 and 20,000, got 0"):
         causal_mask(0)
+
+
+def test_relative_positions_give_each_head_a_score_per_distance():
+    from attention_utils.positions import RelativePositions
+
+    rel = RelativePositions(max_len=6, n_heads=2)
+    assert rel(4).shape == (2, 4, 4) and (rel(4) == 0).all()  # no preference at the start
+    with torch.no_grad():
+        rel.table.copy_(torch.arange(12.0).reshape(2, 6))
+    bias = rel(4)
+    assert bias[0, 3, 2] == 1 and bias[0, 3, 0] == 3  # one back, three back
+    assert bias[1, 2, 2] == 6  # distance 0 of head 1
+    assert torch.equal(bias[0].diagonal(-1), torch.ones(3))  # the same distance, the same score
+    with pytest.raises(ValueError, match="max_len=6"):
+        rel(7)
