@@ -60,7 +60,7 @@ from attention_utils.data import load_names, split_names
 from attention_utils.models import CausalTransformer, check_model_table
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.render import HeatmapRenderer
-from attention_utils.train import mark_new, sample
+from attention_utils.sampling import mark_new, sample
 from attention_utils.vocab import END, START, CharTable
 
 ALL_HEADS = "all"

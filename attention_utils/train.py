@@ -1,9 +1,9 @@
-"""Training, evaluation and sampling for the models of :mod:`attention_utils.models`.
+"""Training and evaluation of the models of :mod:`attention_utils.models`.
 
 :func:`fit_ngram` (a count baseline, smoothing chosen on the validation names),
 :func:`train_model` (AdamW on random batches, loss curves, the best weights by validation
-kept), :func:`evaluate` (held-out NLL in nats per character), :func:`sample` and
-:func:`mark_new`. The trained model of notebooks 08 and 09 is in :mod:`.pretrained`.
+kept), :func:`evaluate` (held-out NLL in nats per character); new names come from
+:mod:`.sampling`. The trained model of notebooks 08 and 09 is in :mod:`.pretrained`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from attention_utils.models import (
     encode_batch,
 )
 from attention_utils.runtime import one_thread, resolve_device, set_seed
-from attention_utils.vocab import END, START, CharTable
+from attention_utils.vocab import CharTable
 
 # --------------------------------------------------------------------------- evaluation
 
@@ -108,9 +108,15 @@ class TrainConfig:
     threads: int = 1  # CPU threads while training (a model this small is fastest on one); 0 = as is
     train_eval_names: int = 256  # the train curve is measured on this many fixed training names
     ema: float = 0.0  # > 0: evaluate and keep a moving average of the weights with this decay
+    patience: int = 0  # > 0: stop after this many evaluations without a better validation NLL
+    batches: str = "random"  # "random" names each step, or "by_length" (less padding, faster)
 
     def __post_init__(self):
         at_least_one(self, "steps", "batch_size", "eval_every")
+        if self.batches not in ("random", "by_length"):
+            raise ValueError(f"batches must be 'random' or 'by_length', got {self.batches!r}")
+        if self.patience < 0:
+            raise ValueError(f"patience must be >= 0 (0 = train every step), got {self.patience}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0 = off), got {self.ema}")
         if self.lr <= 0 or self.min_lr < 0:
@@ -141,6 +147,26 @@ def _lr_at(step: int, config: TrainConfig) -> float:
     return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
+def _batches(lengths: torch.Tensor, config: TrainConfig, gen: torch.Generator):
+    """Row numbers of the training names, one ``(batch_size,)`` tensor per step, forever.
+
+    ``"random"``: ``batch_size`` names drawn at random each step. ``"by_length"``: epochs in
+    which every name comes once, in batches of names of about the same length (sorted by
+    length, ties in random order), the batches in random order: a batch is then padded only
+    to its own longest name, which saves about half of the work on these names.
+    """
+    n = len(lengths)
+    while True:
+        if config.batches == "random":
+            yield torch.randint(n, (config.batch_size,), generator=gen)
+            continue
+        order = torch.randperm(n, generator=gen)
+        order = order[torch.sort(lengths[order], stable=True).indices]
+        groups = order.split(config.batch_size)
+        for i in torch.randperm(len(groups), generator=gen).tolist():
+            yield groups[i]
+
+
 def _diverged(step: int, lr: float, loss: float, config: TrainConfig):
     raise FloatingPointError(
         f"training diverged at step {step} of {config.steps}: the loss is {loss} (learning "
@@ -159,11 +185,13 @@ def train_model(
 ) -> History:
     """Train ``model`` in place on ``train`` and keep the weights best on ``val``.
 
-    Each step draws ``batch_size`` names at random (a generator seeded by ``config.seed``),
-    so two runs with the same config give the same model. Every ``eval_every`` steps (and at
+    Each step takes ``batch_size`` names (at random or by length, see ``config.batches``; a
+    generator seeded by ``config.seed``), so two runs with the same config give the same model. Every ``eval_every`` steps (and at
     the end) the NLL of all validation names, and of a fixed sample of ``train_eval_names``
     training names, is recorded in the returned :class:`History` (in eval mode: no dropout).
     At the end the model holds the weights of the best validation NLL and is in eval mode.
+    With ``config.patience`` > 0 training stops early, after that many evaluations in a row
+    without a better validation NLL (``history.steps[-1]`` is then the last step trained).
     """
     config = config or TrainConfig()
     if len(train) == 0 or len(val) == 0:
@@ -200,8 +228,9 @@ def train_model(
     try:
         with tqdm(total=config.steps, desc="training", disable=not progress) as bar:
             model.train()
+            batches = _batches((targets_all != IGNORE_INDEX).sum(1).cpu(), config, gen)
             for step in range(config.steps):
-                rows = torch.randint(len(train), (config.batch_size,), generator=gen).to(device)
+                rows = next(batches).to(device)
                 idx, targets = idx_all[rows], targets_all[rows]
                 width = int((targets != IGNORE_INDEX).sum(1).max())  # crop the shared padding
                 for group in opt.param_groups:
@@ -229,71 +258,12 @@ def train_model(
                         for k, v in judged.state_dict().items():
                             best_state[k].copy_(v)
                     bar.set_postfix(train=f"{tr:.3f}", val=f"{va:.3f}")
+                    waited = (step + 1 - history.best_step) // config.eval_every
+                    if config.patience and waited >= config.patience:
+                        break  # early stopping: validation has stopped improving
     finally:
         torch.set_num_threads(threads)
     model.load_state_dict(best_state)
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
-
-
-# --------------------------------------------------------------------------- sampling
-
-
-@torch.no_grad()
-def sample(
-    model,
-    table: CharTable,
-    n: int = 20,
-    temperature: float = 1.0,
-    seed: int | None = 0,
-    max_len: int | None = None,
-) -> list[str]:
-    """Draw ``n`` names, one character at a time, from ``softmax(logits / temperature)``.
-
-    Each name starts from ``^`` and ends at ``$`` (or after ``max_len`` letters, by default
-    the model's ``block_size - 1``, or 20). A lower temperature picks likely letters more
-    often; a higher one flattens the choice. The same ``seed`` gives the same names.
-    """
-    if not temperature > 0:  # NaN too
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    check_model_table(model, table)
-    if n < 1:
-        raise ValueError(f"n must be at least 1, got {n}")
-    config = getattr(model, "config", None)
-    if max_len is None:
-        max_len = config.block_size - 1 if config is not None else 20
-    gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    was_training = model.training
-    model.eval()
-    try:
-        start = table.stoi[START]
-        idx = torch.full((n, 1), start, dtype=torch.long)
-        done = torch.zeros(n, dtype=torch.bool)
-        end = table.stoi[END]
-        device = next(iter(model.parameters()), torch.zeros(0)).device
-        with one_thread():
-            for _ in range(max_len):
-                logits, _ = model(idx.to(device))
-                logits = logits[:, -1].double().cpu() / temperature
-                logits[:, start] = float("-inf")  # ^ only ever starts a name
-                probs = torch.softmax(logits, dim=-1)
-                nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
-                nxt[done] = end
-                idx = torch.cat([idx, nxt[:, None]], dim=1)
-                done |= nxt == end
-                if done.all():
-                    break
-    finally:
-        model.train(was_training)
-    names = []
-    for row in idx[:, 1:].tolist():
-        text = table.decode(row)
-        names.append(text.split(END, 1)[0])
-    return names
-
-
-def mark_new(samples: Sequence[str], train: Sequence[str]) -> list[tuple[str, bool]]:
-    """``[(name, is_new)]``: ``is_new`` is True for a name not in the training names."""
-    seen = set(train)
-    return [(s, s not in seen) for s in samples]

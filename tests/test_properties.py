@@ -21,7 +21,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attention_utils import analysis, attention, data, models, plotting, positions, train
+from attention_utils import analysis, attention, data, models, plotting, positions, sampling, train
 from attention_utils.render import HeatmapRenderer
 from attention_utils.vocab import CharTable
 
@@ -228,7 +228,7 @@ def test_sample_evaluate_mark_new(n, temperature, names):
     )
     model = models.CausalTransformer(config)
     written = check(
-        lambda: train.sample(model, TABLE, n=n, temperature=temperature), "n", "temperature"
+        lambda: sampling.sample(model, TABLE, n=n, temperature=temperature), "n", "temperature"
     )
     if written is not None:
         assert len(written) == n and all(isinstance(w, str) for w in written)
@@ -237,7 +237,7 @@ def test_sample_evaluate_mark_new(n, temperature, names):
     )
     if score is not None:
         assert math.isfinite(score)
-    assert [new for _, new in train.mark_new(names, ["om"])] == [n != "om" for n in names]
+    assert [new for _, new in sampling.mark_new(names, ["om"])] == [n != "om" for n in names]
 
 
 # --------------------------------------------------------------------------- figures

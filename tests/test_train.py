@@ -1,4 +1,4 @@
-"""attention_utils.train: learning works, best weights are kept, sampling."""
+"""attention_utils.train: learning works, the best weights are kept, early stopping."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import pytest
 import torch
 
 from attention_utils.models import CausalTransformer, ModelConfig, NGramModel
+from attention_utils.sampling import sample
 from attention_utils.train import (
     TrainConfig,
     evaluate,
     fit_ngram,
-    mark_new,
-    sample,
     train_model,
 )
 from attention_utils.vocab import CharTable
@@ -129,35 +128,6 @@ def test_fit_ngram_picks_the_smoothing_best_on_validation():
         fit_ngram(2, HANDFUL, ["omkar"], TABLE, alphas=())
 
 
-# --------------------------------------------------------------------------- sampling
-
-
-def test_sampling_with_a_seed_is_repeatable():
-    model = small_model()
-    a = sample(model, TABLE, n=15, temperature=1.0, seed=7)
-    b = sample(model, TABLE, n=15, temperature=1.0, seed=7)
-    c = sample(model, TABLE, n=15, temperature=1.0, seed=8)
-    assert a == b
-    assert a != c
-    assert len(a) == 15
-    assert all(set(n) <= set("abcdefghijklmnopqrstuvwxyz") and len(n) <= 7 for n in a)
-
-
-def test_sampling_temperature_sharpens_the_choice():
-    bigram = NGramModel(2, TABLE, alpha=0.0).fit(["ab"] * 9 + ["ac"])
-    cold = sample(bigram, TABLE, n=200, temperature=0.3, seed=0)
-    warm = sample(bigram, TABLE, n=200, temperature=1.0, seed=0)
-    assert set(cold) | set(warm) <= {"ab", "ac"}
-    assert cold.count("ac") < warm.count("ac")
-    assert 5 <= warm.count("ac") <= 40  # about 10 % at temperature 1
-    with pytest.raises(ValueError, match="temperature must be > 0"):
-        sample(bigram, TABLE, temperature=0)
-
-
-def test_mark_new():
-    assert mark_new(["asha", "ashu"], HANDFUL) == [("asha", False), ("ashu", True)]
-
-
 def test_weight_averaging_keeps_an_average_that_is_evaluated():
     model = small_model(dropout=0.1)
     cfg = quick(steps=30, ema=0.9)
@@ -191,3 +161,46 @@ def test_a_model_and_a_table_that_disagree_are_refused_where_they_meet():
     counts = NGramModel(2, small_table).fit(["abc"])
     with pytest.raises(ValueError, match="table: the model counts the symbols"):
         evaluate(counts, HANDFUL, TABLE)
+
+
+def test_early_stopping_ends_training_once_validation_stops_improving():
+    # a learning rate far too large for this model: validation gets worse after a few steps
+    config = quick(steps=200, eval_every=2, lr=0.05, min_lr=0.05, warmup=1, patience=3)
+    model = small_model()
+    history = train_model(model, HANDFUL * 4, ["omkar"], TABLE, config, progress=False)
+    assert history.steps[-1] < 200
+    assert history.steps[-1] == history.best_step + 3 * 2  # three evaluations without progress
+    assert evaluate(model, ["omkar"], TABLE) == pytest.approx(history.best_val, rel=1e-6)
+    full = train_model(
+        small_model(),
+        HANDFUL * 4,
+        ["omkar"],
+        TABLE,
+        quick(steps=200, eval_every=2, lr=0.05, min_lr=0.05, warmup=1),
+        progress=False,
+    )
+    assert full.steps[-1] == 200
+    with pytest.raises(ValueError, match="patience must be >= 0"):
+        TrainConfig(patience=-1)
+
+
+def test_batches_by_length_hold_every_name_once_an_epoch_and_names_of_one_length():
+    from attention_utils.train import _batches
+
+    lengths = torch.tensor([3, 5, 3, 7, 5, 3, 7, 5, 4, 6])
+    config = quick(batch_size=3, batches="by_length")
+    gen = torch.Generator().manual_seed(0)
+    batches = _batches(lengths, config, gen)
+    epoch = [next(batches) for _ in range(4)]  # 10 names in batches of 3: 4 batches
+    assert sorted(torch.cat(epoch).tolist()) == list(range(10))
+    spread = sorted(int(lengths[b].max() - lengths[b].min()) for b in epoch)
+    # sorted by length 3 3 3 | 4 5 5 | 5 6 7 | 7: neighbours in length share a batch
+    assert spread == [0, 0, 1, 2]
+    random = _batches(lengths, quick(batch_size=3), gen)
+    assert all(len(next(random)) == 3 for _ in range(5))
+    with pytest.raises(ValueError, match="batches must be"):
+        TrainConfig(batches="sorted")
+    model = small_model()
+    by_length = quick(steps=30, batches="by_length")
+    history = train_model(model, HANDFUL * 3, ["omkar"], TABLE, by_length, progress=False)
+    assert history.best_val < math.log(len(TABLE))  # it learns
