@@ -1,98 +1,181 @@
-"""Benchmark: train every model from scratch and compare held-out NLL and training time.
+"""Benchmark: every model trained from scratch, cross-validated: held-out NLL and training time.
 
-    python -m attention_utils.bench                    # the standard names and split
-    python -m attention_utils.bench --names my.txt     # any names file, one name a line
-    python -m attention_utils.bench --explorer         # the explorer's redraw times instead
+    python -m attention_utils.bench                      # 5 folds of the standard names
+    python -m attention_utils.bench --folds 1            # the single split_names split, quicker
+    python -m attention_utils.bench --names my.txt       # any names file, one name a line
+    python -m attention_utils.bench --out results.json   # where the per-fold numbers go
+    python -m attention_utils.bench --explorer           # the explorer's redraw times instead
 
-For each model (bigram and trigram counts, the causal transformer of
-:data:`attention_utils.pretrained.MODEL_CONFIG` trained with
-:data:`attention_utils.pretrained.TRAIN_CONFIG`) it prints the number of parameters, the
-negative log-likelihood of the validation names in nats per character (end token counted
-once per name), the training seconds (for the counts: counting plus choosing the
-smoothing on the validation names) and the seconds per 1,000 training names *seen* (for
-the counts each training name is seen once; for the transformer ``steps x batch_size``
-names), then the thread count and torch version.
+The names are dealt into ``--folds`` parts by name (:func:`attention_utils.data.fold_names`,
+the same parts for every model); each model is trained on all parts but one and judged on
+the one held out, once per part. For each model (bigram and trigram counts, the MLP and the
+GRU of :data:`BASELINES`, the transformer of :mod:`attention_utils.pretrained`) it prints the
+parameters, the mean held-out NLL over the folds in nats per character (end token counted
+once per name) with its standard error, and the mean training seconds per fold on one CPU
+thread (for the counts: counting plus choosing the smoothing). The raw per-fold numbers, the
+configs and the checksum of the names go into a JSON file (``--out``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import torch
 
 from attention_utils import data
-from attention_utils.models import CausalTransformer, ModelConfig, count_parameters
+from attention_utils.models import (
+    GRU,
+    MLP,
+    CausalTransformer,
+    GRUConfig,
+    MLPConfig,
+    count_parameters,
+)
 from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
-from attention_utils.runtime import resolve_device, set_seed
+from attention_utils.runtime import one_thread, set_seed
 from attention_utils.train import TrainConfig, evaluate, fit_ngram, train_model
-from attention_utils.vocab import CharTable
+from attention_utils.vocab import START, CharTable
+
+#: The neural baselines: (label, model class, its config, how it is trained).
+BASELINES = {
+    "MLP": (MLP, MLPConfig(), TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50)),
+    "GRU": (GRU, GRUConfig(), TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50)),
+}
+#: Where the result goes unless ``--out`` says otherwise (``make bench``: notebooks/bench/).
+DEFAULT_OUT = data.DATA_DIR / "bench" / "cross_validated.json"
 
 
-@dataclass
-class Row:
-    """One line of the benchmark table."""
-
-    model: str
-    parameters: int
-    val_nll: float
-    train_seconds: float
-    names_seen: int
-
-    @property
-    def seconds_per_1000(self) -> float:
-        return self.train_seconds / self.names_seen * 1000
+def names_checksum(names: list[str]) -> str:
+    """SHA-256 of the cleaned names, one a line: which names a result was measured on."""
+    return data.sha256_of("\n".join(names).encode())
 
 
-def run(
-    names: list[str],
-    train_config: TrainConfig = TRAIN_CONFIG,
-    model_config: ModelConfig = MODEL_CONFIG,
-    progress: bool = False,
-) -> list[Row]:
-    """Train the bigram, trigram and transformer models on the standard split of ``names``."""
-    train, val = data.split_names(names)
-    table = CharTable.from_names(names)
-    rows = []
-    for n, label in ((2, "bigram counts"), (3, "trigram counts")):
-        start = time.perf_counter()
-        model = fit_ngram(n, train, val, table)
-        seconds = time.perf_counter() - start
-        rows.append(
-            Row(
-                f"{label} (alpha={model.alpha:g})",
-                count_parameters(model),
-                evaluate(model, val, table),
-                seconds,
-                len(train),
-            )
-        )
-    longest = max(len(name) for name in names) + 1
-    sized = replace(
-        model_config,
-        vocab_size=len(table),
-        block_size=max(model_config.block_size, longest),
-    )
+def configs() -> dict[str, dict]:
+    """The configs of every trained model, as plain dicts (recorded with each result)."""
+    out = {"transformer": {"model": asdict(MODEL_CONFIG), "train": asdict(TRAIN_CONFIG)}}
+    for label, (_, model_config, train_config) in BASELINES.items():
+        out[label] = {"model": asdict(model_config), "train": asdict(train_config)}
+    return out
+
+
+def _neural(label, names, table, train_config: TrainConfig):
+    """A fresh model of ``label`` sized for ``names`` and ``table``, seeded by the config."""
     set_seed(train_config.seed)
-    model = CausalTransformer(sized)
-    start = time.perf_counter()
-    history = train_model(model, train, val, table, train_config, progress=progress)
-    seconds = time.perf_counter() - start
-    label = f"transformer ({sized.n_layers} layers, {sized.n_heads} heads, d_model={sized.d_model})"
-    rows.append(
-        Row(
-            label,
-            count_parameters(model),
-            evaluate(model, val, table),
-            seconds,
-            train_config.steps * train_config.batch_size,
+    if label == "transformer":
+        longest = max(len(name) for name in names) + 1
+        size = max(MODEL_CONFIG.block_size, longest)
+        return CausalTransformer(replace(MODEL_CONFIG, vocab_size=len(table), block_size=size))
+    cls, model_config, _ = BASELINES[label]
+    model_config = replace(model_config, vocab_size=len(table))
+    return cls(model_config, start_id=table.stoi[START]) if cls is MLP else cls(model_config)
+
+
+def run(names: list[str], folds: int = 5, steps: int | None = None, progress=False) -> dict:
+    """Train every model on each fold of ``names``; the result as a JSON-ready dict.
+
+    ``result["rows"]``: one dict per model with ``model``, ``parameters`` and the per-fold
+    lists ``nll``, ``seconds`` and (neural models) ``best_step``. ``steps`` overrides the
+    training steps of every neural model (a quick run); ``folds=1`` is the single split.
+    """
+    splits = [data.split_names(names)] if folds == 1 else data.fold_names(names, folds)
+    table = CharTable.from_names(names)
+    trained = [("transformer", TRAIN_CONFIG)] + [(k, v[2]) for k, v in BASELINES.items()]
+    if steps is not None:
+        trained = [
+            (k, replace(c, steps=steps, eval_every=min(c.eval_every, steps))) for k, c in trained
+        ]
+    order = ["bigram counts", "trigram counts", "MLP", "GRU", "transformer"]
+    rows = {label: {"model": label, "nll": [], "seconds": [], "best_step": []} for label in order}
+    for train, val in splits:
+        with one_thread():
+            for n, label in ((2, "bigram counts"), (3, "trigram counts")):
+                start = time.perf_counter()
+                model = fit_ngram(n, train, val, table)
+                rows[label]["seconds"].append(time.perf_counter() - start)
+                rows[label]["nll"].append(evaluate(model, val, table))
+                rows[label]["parameters"] = count_parameters(model)
+        for label, train_config in trained:
+            model = _neural(label, names, table, train_config)
+            start = time.perf_counter()
+            history = train_model(model, train, val, table, train_config, progress=progress)
+            rows[label]["seconds"].append(time.perf_counter() - start)
+            rows[label]["nll"].append(evaluate(model, val, table))
+            rows[label]["best_step"].append(history.best_step)
+            rows[label]["parameters"] = count_parameters(model)
+    return {
+        "command": "make bench"
+        if steps is None
+        else f"python -m attention_utils.bench --steps {steps}",
+        "folds": folds,
+        "names": len(names),
+        "names_sha256": names_checksum(names),
+        "configs": configs(),
+        "steps_override": steps,
+        "rows": [rows[label] for label in order],
+        "torch": torch.__version__,
+        "machine": f"{platform.machine()}, python {platform.python_version()}",
+        "threads": 1,
+    }
+
+
+def summary(row: dict) -> tuple[float, float | None, float]:
+    """``(mean NLL, its standard error or None for one fold, mean training seconds)``."""
+    nll = row["nll"]
+    se = statistics.stdev(nll) / len(nll) ** 0.5 if len(nll) > 1 else None
+    return statistics.mean(nll), se, statistics.mean(row["seconds"])
+
+
+def format_table(result: dict) -> str:
+    """The result's rows as a fixed-width table: parameters, mean NLL ± s.e., seconds per fold."""
+    width = max(len(r["model"]) for r in result["rows"])
+    head = f"{'model':<{width}}  {'parameters':>10}  {'val NLL':>8}  {'± s.e.':>6}  {'train s / fold':>14}"
+    lines = [head, "-" * len(head)]
+    for row in result["rows"]:
+        mean, se, seconds = summary(row)
+        se_text = "–" if se is None else f"{se:.3f}"
+        lines.append(
+            f"{row['model']:<{width}}  {row['parameters']:>10,}  {mean:>8.3f}  {se_text:>6}  "
+            f"{seconds:>14.2f}"
         )
-    )
-    assert abs(rows[-1].val_nll - history.best_val) < 1e-6
-    return rows
+    return "\n".join(lines)
+
+
+def versus(result: dict, model: str, other: str) -> str:
+    """``model`` minus ``other`` in mean NLL, with the standard error of the difference
+    paired fold by fold (both were judged on the same held-out names of each fold)."""
+    rows = {row["model"]: row["nll"] for row in result["rows"]}
+    diffs = [a - b for a, b in zip(rows[model], rows[other], strict=True)]
+    text = f"{model} - {other}: {statistics.mean(diffs):+.3f} nats per character"
+    if len(diffs) > 1:
+        se = statistics.stdev(diffs) / len(diffs) ** 0.5
+        wins = sum(d < 0 for d in diffs)
+        text += f" ± {se:.3f} (paired over the folds; lower in {wins} of {len(diffs)} folds)"
+    return text
+
+
+def stale(result: dict, names: list[str]) -> list[str]:
+    """What differs between a saved ``result`` and the current configs and ``names`` (empty:
+    the result is what ``make bench`` would measure now, up to the timing)."""
+    reasons = []
+    if result.get("names_sha256") != names_checksum(names):
+        reasons.append("it was measured on other names")
+    for label, now in configs().items():
+        if result.get("configs", {}).get(label) != now:
+            reasons.append(f"the {label} configs have changed since")
+    if result.get("steps_override") is not None:
+        reasons.append(f"it is a quick run of {result['steps_override']} steps")
+    return reasons
+
+
+def load_result(path: Path | str) -> dict:
+    """A result file written by :func:`main` (``--out``)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def explorer_redraws(repeats: int = 3) -> list[float]:
@@ -121,30 +204,15 @@ def explorer_redraws(repeats: int = 3) -> list[float]:
     return list(explorer.redraw_ms)
 
 
-def format_table(rows: list[Row]) -> str:
-    """The rows as a fixed-width text table."""
-    width = max(len(r.model) for r in rows)
-    head = (
-        f"{'model':<{width}}  {'parameters':>10}  {'val NLL':>8}  {'train s':>8}  "
-        f"{'s / 1k names seen':>17}"
-    )
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        lines.append(
-            f"{r.model:<{width}}  {r.parameters:>10,}  {r.val_nll:>8.3f}  "
-            f"{r.train_seconds:>8.2f}  {r.seconds_per_1000:>17.3f}"
-        )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Train every model from scratch and print held-out NLL and timings."
+        description="Train every model from scratch on each fold; print held-out NLL and time."
     )
     parser.add_argument("--names", help="a names file, one name a line (default: the list)")
-    parser.add_argument("--steps", type=int, help="training steps of the transformer")
-    parser.add_argument("--eval-every", type=int, help="steps between validation checks")
-    parser.add_argument("--progress", action="store_true", help="show a progress bar")
+    parser.add_argument("--folds", type=int, default=5, help="folds (1: the single split)")
+    parser.add_argument("--out", help=f"the JSON file of per-fold numbers ({DEFAULT_OUT})")
+    parser.add_argument("--steps", type=int, help="training steps of every neural model")
+    parser.add_argument("--progress", action="store_true", help="show progress bars")
     parser.add_argument(
         "--explorer", action="store_true", help="time the explorer's redraws instead"
     )
@@ -159,38 +227,32 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         names = data.load_names(args.names)
-        overrides = {}
-        if args.steps is not None:
-            overrides["steps"] = args.steps
-        if args.eval_every is not None:
-            overrides["eval_every"] = args.eval_every
-        elif args.steps is not None:
-            overrides["eval_every"] = min(TRAIN_CONFIG.eval_every, args.steps)
-        train_config = TrainConfig(**{**asdict(TRAIN_CONFIG), **overrides})
-        train, val = data.split_names(names)
+        if args.folds < 1 or (args.steps is not None and args.steps < 1):
+            raise ValueError(
+                f"--folds and --steps must be at least 1, got {args.folds}, {args.steps}"
+            )
+        if args.folds == 1:
+            train, val = data.split_names(names)
+            print(f"{len(names):,} names: {len(train):,} to train, {len(val):,} held out (by name)")
+        else:
+            sizes = sorted({len(val) for _, val in data.fold_names(names, args.folds)})
+            held = "-".join(str(s) for s in sorted({sizes[0], sizes[-1]}))
+            print(f"{len(names):,} names in {args.folds} folds by name: {held} held out per fold")
     except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
     print(f"names: {args.names or data.DATA_DIR / data.DEFAULT_FILE}")
-    print(f"{len(names):,} names: {len(train):,} to train, {len(val):,} held out (split by name)")
-    print(f"transformer training: {train_config}")
-    rows = run(names, train_config, progress=args.progress)
+    result = run(names, args.folds, args.steps, progress=args.progress)
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data.write_atomically((json.dumps(result, indent=1) + "\n").encode(), out)
     print()
-    print(format_table(rows))
+    print(format_table(result))
     print()
-    print("val NLL: nats per character of the held-out names, end token counted once per name")
-    print(
-        "s / 1k names seen: training seconds per 1,000 training names processed "
-        "(counts: one pass; transformer: steps x batch size)"
-    )
-    print(f"transformer vs trigram: {rows[2].val_nll - rows[1].val_nll:+.3f} nats per character")
-    device = resolve_device(train_config.device)
-    threads = train_config.threads if device.type == "cpu" and train_config.threads else None
-    threads = threads or torch.get_num_threads()
-    print(
-        f"device {device.type}, {threads} thread(s) for training "
-        f"(torch default {torch.get_num_threads()}), torch {torch.__version__}, "
-        f"{platform.machine()}, python {platform.python_version()}"
-    )
+    print("val NLL: mean over the folds of the held-out names' NLL, nats per character (end")
+    print("token counted once per name), ± its standard error; train s: per fold, one thread")
+    print(versus(result, "transformer", "GRU"))
+    print(f"per-fold numbers: {out}")
+    print(f"torch {torch.__version__}, {result['machine']}, 1 thread for training")
     return 0
 
 

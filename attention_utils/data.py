@@ -6,6 +6,7 @@ Indian first names, or any list a teacher provides) into a clean Python list.
 
     >>> names = load_names()            # the default list, cached in DATA_DIR
     >>> train, val = split_names(names)  # deterministic, by name
+    >>> folds = fold_names(names)        # five (train, val) splits for cross-validation
 
 Run ``python -m attention_utils.data`` to fetch the file and report on it.
 """
@@ -248,6 +249,27 @@ def split_names(
     random.Random(seed).shuffle(order)
     n_val = min(max(1, round(len(unique) * val_fraction)), len(unique) - 1)
     return order[n_val:], order[:n_val]
+
+
+def fold_names(
+    names: list[str], folds: int = 5, seed: int = 1234
+) -> list[tuple[list[str], list[str]]]:
+    """``folds`` splits ``(train, val)`` for cross-validation, by name, the same on every machine.
+
+    The names are sorted and shuffled as in :func:`split_names`, then dealt into ``folds``
+    parts of (nearly) equal size; split ``i`` holds part ``i`` out for validation and trains on
+    the others. Every name is held out exactly once.
+    """
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2 (1 is split_names), got {folds}")
+    order = sorted(set(names))
+    if len(order) < folds:
+        raise ValueError(
+            f"need at least {folds} distinct names for {folds} folds, got {len(order)}"
+        )
+    random.Random(seed).shuffle(order)
+    parts = [order[i::folds] for i in range(folds)]
+    return [([n for j, p in enumerate(parts) if j != i for n in p], parts[i]) for i in range(folds)]
 
 
 # --------------------------------------------------------------------------- command line

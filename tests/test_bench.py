@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -23,11 +24,16 @@ def names_file(tmp_path):
     return path
 
 
+MODELS = {"bigram", "trigram", "MLP", "GRU", "transformer"}
+
+
 def _rows(output: str) -> dict[str, list[str]]:
+    """The table's rows by the first word of the model: parameters, NLL, s.e., seconds."""
     rows = {}
     for line in output.splitlines():
         m = re.match(
-            r"^(bigram|trigram|transformer)\b.*?\s{2}([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+            r"^(bigram|trigram|MLP|GRU|transformer)\b.*?\s{2}([\d,]+)\s+([\d.]+)\s+([\d.]+|–)"
+            r"\s+([\d.]+)$",
             line,
         )
         if m:
@@ -35,41 +41,85 @@ def _rows(output: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_benchmark_prints_a_row_per_model(names_file, capsys):
-    assert bench.main(["--names", str(names_file), "--steps", "4", "--eval-every", "2"]) == 0
-    out = capsys.readouterr().out
-    rows = _rows(out)
-    assert set(rows) == {"bigram", "trigram", "transformer"}, out
-    for params, nll, seconds, per_1000 in rows.values():
+def test_benchmark_prints_and_saves_every_model_cross_validated(names_file, tmp_path, capsys):
+    out = tmp_path / "result.json"
+    argv = ["--names", str(names_file), "--folds", "2", "--steps", "4", "--out", str(out)]
+    assert bench.main(argv) == 0
+    printed = capsys.readouterr().out
+    rows = _rows(printed)
+    assert set(rows) == MODELS, printed
+    for params, nll, se, seconds in rows.values():
         assert int(params.replace(",", "")) > 0
-        assert 0 < float(nll) < 10
-        assert float(seconds) >= 0 and float(per_1000) >= 0
-    assert "41 to train, 4 held out" in out  # 45 names, round(4.5) = 4 held out by name
-    assert "torch " in out and "thread" in out
-
-
-def test_benchmark_rows_agree_with_what_they_measure(names_file):
+        assert 0 < float(nll) < 10 and 0 <= float(se) < 5
+        assert float(seconds) >= 0
+    assert "45 names in 2 folds by name: 22-23 held out per fold" in printed
+    assert "transformer - GRU:" in printed and f"per-fold numbers: {out}" in printed
+    result = json.loads(out.read_text())
+    assert result["folds"] == 2 and result["steps_override"] == 4
+    assert [r["model"] for r in result["rows"]] == [
+        "bigram counts",
+        "trigram counts",
+        "MLP",
+        "GRU",
+        "transformer",
+    ]
+    for row in result["rows"]:
+        assert len(row["nll"]) == len(row["seconds"]) == 2
+        assert all(0 < x < 10 for x in row["nll"])
+        printed_nll = rows[row["model"].split()[0]][1]
+        assert float(printed_nll) == pytest.approx(sum(row["nll"]) / 2, abs=6e-4)
+    for label in ("MLP", "GRU", "transformer"):
+        row = next(r for r in result["rows"] if r["model"] == label)
+        assert row["best_step"] and all(1 <= s <= 4 for s in row["best_step"])
+    # a quick run on other names is never mistaken for the standard result
     from attention_utils.data import read_names_file
-    from attention_utils.train import TrainConfig
 
-    rows = bench.run(read_names_file(names_file), TrainConfig(steps=3, eval_every=3, batch_size=4))
-    assert [r.model.split()[0] for r in rows] == ["bigram", "trigram", "transformer"]
-    assert rows[2].names_seen == 3 * 4
-    assert rows[0].names_seen == 41
-    assert rows[2].seconds_per_1000 == pytest.approx(rows[2].train_seconds / 12 * 1000)
-    V = 2 + len(set("".join(TEACHER_NAMES).lower()))
-    assert rows[1].parameters == V * V * (V - 2)
+    assert bench.stale(result, read_names_file(names_file)) == ["it is a quick run of 4 steps"]
+    assert "other names" in " ".join(bench.stale(result, ["asha", "ravi"]))
+
+
+def test_the_folds_hold_out_every_name_once_and_a_single_split_is_kept(names_file):
+    from attention_utils.data import fold_names, read_names_file, split_names
+
+    names = read_names_file(names_file)
+    folds = fold_names(names, 5)
+    held = [n for _, val in folds for n in val]
+    assert sorted(held) == sorted(names)
+    for train, val in folds:
+        assert not set(train) & set(val) and len(train) + len(val) == len(names)
+    assert fold_names(names, 5) == folds  # the same folds every time
+    result = bench.run(names, folds=1, steps=2)
+    assert all(len(r["nll"]) == 1 for r in result["rows"])
+    assert "–" in bench.format_table(result)  # one fold: no standard error
+    train, val = split_names(names)
+    assert len(val) == 4 and len(train) == 41
+    with pytest.raises(ValueError, match="folds must be at least 2"):
+        fold_names(names, 1)
 
 
 def test_benchmark_as_a_command_and_its_errors(names_file, tmp_path):
+    out = tmp_path / "one.json"
     done = subprocess.run(
-        [sys.executable, "-m", "attention_utils.bench", "--names", str(names_file), "--steps", "2"],
+        [
+            sys.executable,
+            "-m",
+            "attention_utils.bench",
+            "--names",
+            str(names_file),
+            "--steps",
+            "2",
+            "--folds",
+            "1",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert set(_rows(done.stdout)) == {"bigram", "trigram", "transformer"}
+    assert set(_rows(done.stdout)) == MODELS
+    assert "41 to train, 4 held out" in done.stdout and out.is_file()
     missing = subprocess.run(
         [sys.executable, "-m", "attention_utils.bench", "--names", str(tmp_path / "none.txt")],
         capture_output=True,
