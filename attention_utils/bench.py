@@ -45,7 +45,11 @@ from attention_utils.vocab import START, CharTable
 #: The neural baselines: (label, model class, its config, how it is trained).
 BASELINES = {
     "MLP": (MLP, MLPConfig(), TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50)),
-    "GRU": (GRU, GRUConfig(), TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50)),
+    "GRU": (
+        GRU,
+        GRUConfig(dropout=0.2),
+        TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50),
+    ),
 }
 #: Where the result goes unless ``--out`` says otherwise (``make bench``: notebooks/bench/).
 DEFAULT_OUT = data.DATA_DIR / "bench" / "cross_validated.json"

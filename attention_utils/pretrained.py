@@ -30,10 +30,14 @@ from attention_utils.models import CausalTransformer, ModelConfig
 from attention_utils.train import History, TrainConfig, train_model
 from attention_utils.vocab import CharTable
 
-#: The sizes of the model of notebooks 08 and 09 (and of the benchmark).
-MODEL_CONFIG = ModelConfig()
-#: How it is trained.
-TRAIN_CONFIG = TrainConfig(device="cpu")  # the same weights on every run: CPU, one thread
+#: The sizes of the model of notebooks 08 and 09 (and of the benchmark): relative positions
+#: (a score per head and distance back) and the head tied to the embedding (notebook 08).
+MODEL_CONFIG = ModelConfig(positions="relative", tie_weights=True)
+#: How it is trained: small random batches, many cheap steps, the best weights by validation.
+#: The same weights on every run: CPU, one thread.
+TRAIN_CONFIG = TrainConfig(
+    device="cpu", steps=700, batch_size=64, lr=6e-3, min_lr=6e-4, eval_every=100
+)
 
 
 class TrainedModel(NamedTuple):
@@ -69,7 +73,7 @@ def _cache_key(names: Sequence[str], model_config: ModelConfig, train_config: Tr
             "names": list(names),
             "model": asdict(model_config),
             "train": asdict(train_config),
-            "v": 1,
+            "v": 2,
         },
         sort_keys=True,
     )
@@ -96,7 +100,7 @@ def load_or_train(
 
     The model is trained on the training names of ``split_names(load_names())`` with
     :data:`TRAIN_CONFIG` (fixed seed, CPU, one thread, so each run gives the same weights on
-    a given machine; about 20 s on this two-core machine). It is cached in ``cache_dir``
+    a given machine; ``history.seconds`` says how long it took). It is cached in ``cache_dir``
     (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
     the names and both configs, written atomically, and loaded with
     ``torch.load(..., weights_only=True)`` (configs are stored as plain types).

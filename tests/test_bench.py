@@ -137,3 +137,23 @@ def test_explorer_benchmark_times_every_redraw(capsys):
     assert 10 <= len(times) <= 19 and all(t > 0 for t in times)
     assert bench.main(["--explorer"]) == 0
     assert "redraws: median" in capsys.readouterr().out
+
+
+def test_the_committed_result_is_what_make_bench_measures_now():
+    """Notebook 08 shows notebooks/bench/cross_validated.json: it must be measured with the
+    current configs of every model and the current names (``make bench`` writes it again)."""
+    from pathlib import Path
+
+    from support import NAMES_FILE
+
+    from attention_utils.data import read_names_file
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "bench" / "cross_validated.json"
+    result = bench.load_result(path)
+    reasons = bench.stale(result, read_names_file(NAMES_FILE))
+    assert reasons == [], f"{path} is stale ({'; '.join(reasons)}): run make bench"
+    assert result["folds"] == 5 and result["command"] == "make bench"
+    assert {row["model"].split()[0] for row in result["rows"]} == MODELS
+    for row in result["rows"]:
+        assert len(row["nll"]) == len(row["seconds"]) == 5
+        assert all(1.5 < x < 3.5 for x in row["nll"]), row
