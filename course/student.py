@@ -15,7 +15,6 @@ it is present, and a README that says how to start.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import shutil
 import sys
@@ -27,11 +26,13 @@ import nbformat
 from course.notebooks import (
     ROOT,
     SOLUTION_TAG,
+    builder_parser,
     find_notebooks,
     is_solution,
     notebook_title,
     python_versions,
     read_notebook,
+    run_builder,
 )
 from course.output import output_folder
 
@@ -180,19 +181,16 @@ def _copy_what_students_need(sources: Sequence[Path], new: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.student", description="Student copies of the notebooks."
+    parser = builder_parser(
+        "python -m course.student", "Student copies of the notebooks.", ROOT / "build" / "student"
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "student")
     args = parser.parse_args(argv)
-    try:
-        written = write_student_copies(args.notebooks or None, args.out)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{len(written)} student notebooks in {args.out}/notebooks (README in {args.out})")
-    return 0
+    return run_builder(
+        lambda: write_student_copies(args.notebooks or None, args.out),
+        lambda written: (
+            f"{len(written)} student notebooks in {args.out}/notebooks (README in {args.out})"
+        ),
+    )
 
 
 if __name__ == "__main__":
