@@ -77,6 +77,9 @@ def read_json(path: Path | str) -> dict:
 
 #: The tag of a cell that holds an exercise's reference solution.
 SOLUTION_TAG = "solution"
+#: Jupyter Book's tag that hides a cell behind a click; every solution cell has it, and is
+#: collapsed in JupyterLab (``metadata.jupyter.source_hidden``).
+HIDE_TAG = "hide-cell"
 
 
 def is_solution(cell) -> bool:

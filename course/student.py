@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 
 from course.notebooks import (
+    HIDE_TAG,
     ROOT,
     SOLUTION_TAG,
     builder_parser,
@@ -47,7 +48,8 @@ def student_notebook(nb):
     """A student copy of ``nb`` (which is not changed): solutions stubbed, outputs cleared.
 
     Code cells tagged ``solution`` get the source :data:`STUB`; markdown ones
-    :data:`MARKDOWN_STUB`; their tag becomes ``exercise``. Every code cell loses its outputs,
+    :data:`MARKDOWN_STUB`; their tag becomes ``exercise``, and they are shown (no
+    ``hide-cell`` tag, not collapsed). Every code cell loses its outputs,
     execution count and execution timings; the notebook loses its saved widget state. The
     result is validated with ``nbformat.validate``.
     """
@@ -56,7 +58,10 @@ def student_notebook(nb):
         meta = cell.setdefault("metadata", {})
         meta.pop("execution", None)
         if is_solution(cell):
-            meta["tags"] = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"]]
+            meta["tags"] = [
+                EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"] if t != HIDE_TAG
+            ]
+            meta.get("jupyter", {}).pop("source_hidden", None)  # the stub is to be seen
             cell.source = STUB if cell.cell_type == "code" else MARKDOWN_STUB
             cell.pop("attachments", None)
         if cell.cell_type == "code":
