@@ -107,6 +107,14 @@ def test_every_exercise_is_numbered_and_labelled_alike(notebook):
         )
 
 
+def test_test_markers_are_cell_tags_not_comments_a_reader_sees(notebook):
+    path, nb = notebook
+    marked = [i for i, c in enumerate(code_cells(nb)) if "NBVAL" in c.source]
+    assert not marked, f"{path.name}: code cells {marked} show an NBVAL comment; tag them"
+    tagged = [c for c in code_cells(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert tagged, f"{path.name}: no cell tagged nbval-check-output, nbval compares nothing"
+
+
 def test_slide_metadata(notebook):
     path, nb = notebook
     kinds = [c.metadata.get("slideshow", {}).get("slide_type") for c in nb.cells]
