@@ -23,6 +23,7 @@ async (revealUrl) => {
   if (!Reveal.isReady()) {
     await new Promise(resolve => Reveal.on('ready', resolve));
   }
+  Reveal.configure({transition: 'none', backgroundTransition: 'none'});  // measure at rest
   const typeset = () => new Promise(resolve =>
     window.MathJax && MathJax.Hub ? MathJax.Hub.Queue(resolve) : resolve());
   await Promise.all([...document.images].map(img => img.decode().catch(() => null)));
@@ -36,7 +37,6 @@ async (revealUrl) => {
   for (const [n, slide] of all.entries()) {
     const {h, v} = Reveal.getIndices(slide);
     Reveal.slide(h, v);
-    await typeset();
     const outer = box.getBoundingClientRect();
     const cut = [];
     for (const el of slide.querySelectorAll('*')) {
