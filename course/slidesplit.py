@@ -106,6 +106,10 @@ def draws_only(cell) -> bool:
     return has_figure and bool(DRAWS.search(text_of(cell.source)))
 
 
+def _hidden(cell) -> bool:
+    return bool(cell.metadata.get("transient", {}).get("remove_source"))
+
+
 def _part(cell, source=None, outputs=None, hide_source=False):
     new = copy.deepcopy(cell)
     if source is not None:
@@ -134,7 +138,7 @@ def pieces(cell) -> list[tuple[object, int]]:
         if any(t in out.get("data", {}) for t in IMAGE_TYPES):
             size = out.setdefault("metadata", {}).setdefault("image/png", {})
             size["width"] = figure_size(out)[0]
-    hide = draws_only(cell) or not source.strip()
+    hide = draws_only(cell) or not source.strip() or _hidden(cell)
     whole = CELL_GAP + (0 if hide else code_height(source)) + sum(map(output_height, outputs))
     if whole <= BUDGET:
         return [(_part(cell, hide_source=hide), whole)]
@@ -144,7 +148,7 @@ def pieces(cell) -> list[tuple[object, int]]:
             found.append((_part(cell, part, outputs=[]), CELL_GAP + code_height(part)))
     for out in outputs:
         for shown in _split_output(out):
-            found.append((_part(cell, outputs=[shown], hide_source=True), output_height(shown)))
+            found.append((_part(cell, "", [shown], hide_source=True), output_height(shown)))
     return found
 
 
@@ -188,7 +192,7 @@ def _shrink_to(piece, height: int, room: int) -> tuple[object, int, str]:
     """(piece, height, slide type): the piece with its only figure shrunk to ``room`` px if that
     keeps enough of the figure, else the piece as it is, opening a subslide."""
     outputs = piece.get("outputs", []) if piece.cell_type == "code" else []
-    hidden = piece.metadata.get("transient", {}).get("remove_source")
+    hidden = _hidden(piece)
     if (
         len(outputs) != 1
         or not hidden
