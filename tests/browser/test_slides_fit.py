@@ -40,10 +40,11 @@ async (revealUrl) => {
     const outer = box.getBoundingClientRect();
     const cut = [];
     for (const el of slide.querySelectorAll('*')) {
+      const taller = el.scrollHeight > el.clientHeight + 1;
+      const wider = el.scrollWidth > el.clientWidth + 1;
+      if (!taller && !wider) continue;  // the cheap test first: most elements hold no more
       const style = getComputedStyle(el);
-      if (style.display === 'none') continue;
-      if ((clips(style.overflowY) && el.scrollHeight > el.clientHeight + 1) ||
-          (clips(style.overflowX) && el.scrollWidth > el.clientWidth + 1)) {
+      if ((clips(style.overflowY) && taller) || (clips(style.overflowX) && wider)) {
         cut.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
       }
     }
