@@ -166,9 +166,11 @@ def _split_output(out) -> list[dict]:
 def fit_slides(cells: list) -> list:
     """The cells of a deck, cut and marked (``slide``, ``subslide``, ``-``) so every slide fits.
 
-    ``skip`` and ``notes`` cells are passed through; the given cells are not changed.
+    A piece that does not fit opens a vertical slide; a markdown piece just before it that does
+    not open its slide (the words that introduce it) goes along with it if both fit. ``skip``
+    and ``notes`` cells are passed through; the given cells are not changed.
     """
-    laid, used = [], 0
+    laid, on_slide = [], []  # on_slide: (piece, height) of the slide being filled
     for cell in cells:
         show = cell.metadata.get("slideshow", {}).get("slide_type", "-")
         if show in ("skip", "notes"):
@@ -176,15 +178,23 @@ def fit_slides(cells: list) -> list:
             continue
         for n, (piece, height) in enumerate(pieces(cell)):
             kind = show if n == 0 and show in ("slide", "subslide") else "-"
+            used, overflow = sum(h for _, h in on_slide), False
             if kind == "-" and used + height > BUDGET:
                 piece, height, kind = _shrink_to(piece, height, BUDGET - used)
-            if kind != "-":
-                used = 0
+                overflow = kind == "subslide"
+            if kind == "-":
+                on_slide.append((piece, height))
+            else:
+                intro = on_slide[-1] if len(on_slide) > 1 else None
+                if overflow and intro and intro[0].cell_type == "markdown":
+                    if intro[1] + height <= BUDGET:  # the intro goes along
+                        intro[0].metadata["slideshow"]["slide_type"] = "subslide"
+                        kind, on_slide = "-", [intro]
+                on_slide = [*on_slide, (piece, height)] if kind == "-" else [(piece, height)]
             piece.metadata.setdefault("slideshow", {})["slide_type"] = kind
             if n and "id" in piece:
                 piece["id"] = f"{cell['id']}-{n}"  # a cell's parts keep ids of their own
             laid.append(piece)
-            used += height
     return laid
 
 

@@ -306,3 +306,17 @@ def test_deck_shows_figures_without_drawing_code(tmp_path, node_modules):
     assert 'src="data:image/png;base64,' in img and re.search(r'\bwidth="?\d+', img)
     assert "plot_attention" not in _visible_text(html)
     assert re.search(r"var scroll = false\b", html)  # a slide never scrolls: it fits
+
+
+def test_the_words_that_introduce_a_piece_go_along_with_it():
+    heading = cell_of("md", "## Two tables", "slide")
+    first, second = printing_cell("print(a)", 14), printing_cell("print(b)", 14)
+    intro = cell_of("md", "The second table, row by row:")
+    laid = slidesplit.fit_slides([heading, first, intro, second])
+    assert [[c.source for c in s] for s in slides_of(laid)] == [
+        ["## Two tables", "print(a)"],
+        ["The second table, row by row:", "print(b)"],
+    ]
+    # a section the notebook opens keeps its own start
+    laid = slidesplit.fit_slides([heading, first, intro, cell_of("md", "## Next", "subslide")])
+    assert [len(s) for s in slides_of(laid)] == [3, 1]
