@@ -102,7 +102,7 @@ $(SITE_ASSETS): site/package.json site/package-lock.json
 site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
 	$(PY) -m course.site --out build/site
 
-test-browser: $(DEV_STAMP) $(NAMES) site $(HUB_ASSETS) ## the site, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
+test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the site, the slides, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
 
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,

@@ -9,7 +9,9 @@ outputs (figures are embedded as PNG). reveal.js, require.js, jQuery and MathJax
 from ``slides/node_modules`` (installed by ``npm ci`` in ``slides/``) into
 ``build/slides/assets/``, and the decks point there, so a deck has no CDN reference and works
 without internet. By default the solution cells are left out of the decks and the outputs of
-their checks cleared; ``--solutions`` keeps them (an answer deck).
+their checks cleared; ``--solutions`` keeps them (an answer deck). Every slide fits reveal.js's
+960×700 slide: course.slidesplit cuts the cells into slides, a figure shown without the code
+that only draws it (the rules are in its docstring).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from course.notebooks import (
     run_builder,
 )
 from course.output import output_folder
+from course.slidesize import DECK_CSS
+from course.slidesplit import fit_slides
 
 #: The output that stands for a live widget in a slide deck.
 WIDGET_PLACEHOLDER = "[interactive widget: open the notebook in JupyterLab and run it to use it]"
@@ -67,11 +71,14 @@ SLIDE_URLS = {
 }
 
 # The reveal template of nbconvert, less its mermaid.js import (from a CDN; the series has
-# no mermaid diagrams).
+# no mermaid diagrams), plus the style that the slide sizes of course.slidesize assume.
 _TEMPLATE_NAME = "attention_names_offline_reveal.html.j2"
-_TEMPLATE = """\
-{%- extends 'index.html.j2' -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+_TEMPLATE = f"""\
+{{%- extends 'index.html.j2' -%}}
+{{%- block html_head_js_mermaidjs -%}}{{%- endblock html_head_js_mermaidjs -%}}
+{{%- block html_head_css -%}}
+<style type="text/css">{DECK_CSS}</style>
+{{%- endblock html_head_css -%}}
 """
 
 
@@ -86,7 +93,8 @@ def slides_notebook(nb, solutions: bool = False):
     Live widgets cannot run in a deck: their outputs become a one-line note
     (:data:`WIDGET_PLACEHOLDER`) and the saved widget state is dropped (it would load the
     widget renderer from a CDN). Unless ``solutions``, solution cells are skipped and the
-    outputs of their checks cleared.
+    outputs of their checks cleared. Then the cells are cut into slides that fit
+    (:func:`course.slidesplit.fit_slides`).
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
@@ -99,6 +107,7 @@ def slides_notebook(nb, solutions: bool = False):
         for out in cell.get("outputs", []):
             if WIDGET_VIEW in out.get("data", {}):
                 out["data"] = {"text/plain": WIDGET_PLACEHOLDER}
+    nb.cells = fit_slides(nb.cells)
     return nb
 
 
@@ -111,7 +120,6 @@ def slides_exporter():
     config = Config()
     for name, url in SLIDE_URLS.items():
         setattr(config.SlidesExporter, name, url)
-    config.SlidesExporter.reveal_scroll = True  # a tall figure scrolls instead of spilling
     config.SlidesExporter.reveal_number = "c/t"
     return SlidesExporter(
         config=config,
