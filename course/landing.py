@@ -180,12 +180,11 @@ def explorer_card() -> str:
     """MyST markdown for the card that links the explorer page (:data:`EXPLORER_PAGE`)."""
     return (
         ":::{card} Explorer: type a name, right in the page\n"
-        f":link: {EXPLORER_PAGE}\n"
-        ":link-type: url\n"
         ":class-card: explorer-card\n\n"
         "The model trained in notebook 08 runs in your browser, no Python needed: type any name "
         "and see its attention, layer by layer and head by head, trained or untrained, with the "
-        "causal mask on or off, and which character the model expects next.\n"
+        "causal mask on or off, and which character the model expects next.\n\n"
+        f'<a class="explorer-link" href="{EXPLORER_PAGE}">Open the explorer</a>\n'
         ":::\n"
     )
 

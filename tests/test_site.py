@@ -44,7 +44,7 @@ def test_stage_writes_the_book_sources(small, tmp_path):
     # The explorer page and its model go to the root of the site as they are.
     assert (src / site.EXTRA_DIR / EXPLORER_PAGE).is_file()
     assert (src / site.EXTRA_DIR / "explorer" / "model.js").is_file()
-    assert f":link: {EXPLORER_PAGE}" in (src / "index.md").read_text()
+    assert f'href="{EXPLORER_PAGE}"' in (src / "index.md").read_text()
 
 
 def fake_jupyter_book(tmp_path, html: str | None) -> str:
