@@ -218,7 +218,7 @@
     ctx.textBaseline = "middle";
     for (let t = 0; t < T; t++) {
       ctx.fillText(labels[t], margin / 2, top + (t + 0.5) * cell);  // queries, down
-      ctx.fillText(labels[t], margin + (t + 0.5) * cell, top + T * cell + margin / 2 - 2);  // keys
+      ctx.fillText(labels[t], margin + (t + 0.5) * cell, top + T * cell + margin / 2 + 1);  // keys
     }
     if (title) ctx.fillText(title, margin + (T * cell) / 2, 9);
   }

@@ -230,6 +230,7 @@ def test_keyboard_and_a_phone_width_screen(browser, site_url, screenshots):
     ), state
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+    choose(page, "trained", True)
     page.select_option("#head", "all")
     page.fill("#name", "abhishek")
     shot = screenshots / "explorer-390.png"
