@@ -104,13 +104,15 @@ test-browser: $(DEV_STAMP) $(NAMES) site $(HUB_ASSETS) ## the site, JupyterLab, 
 # ONNX Runtime Web (npm, runtimes/package-lock.json; onnx and onnxscript from pip for the export).
 .PHONY: runtimes
 RUNTIME_ASSETS := runtimes/node_modules/.installed
+# torch.onnx's exporter needs these; only this measurement does, so they are not in requirements
+RUNTIME_PIP := onnx==1.23.2 onnxscript==0.7.2
 
 $(RUNTIME_ASSETS): runtimes/package.json runtimes/package-lock.json
 	cd runtimes && npm ci --no-audit --no-fund
 	@touch $(RUNTIME_ASSETS)
 
 runtimes: $(DEV_STAMP) $(NAMES) $(RUNTIME_ASSETS) ## explorer page vs ONNX Runtime Web: bytes loaded, ms per keystroke
-	$(PIP_INSTALL) onnx onnxscript
+	$(PIP_INSTALL) $(RUNTIME_PIP)
 	$(PY) -m course.runtimes
 
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,

@@ -95,6 +95,7 @@ def export_onnx(model, causal: bool, path: Path) -> None:
             output_names=["attention", "probs"],
             dynamo=True,
             external_data=False,
+            verbose=False,
         )
 
 
