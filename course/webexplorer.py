@@ -11,8 +11,8 @@ the series' colour map. It is a ``<script src>`` (not fetched JSON), so the page
 from disk too.
 
 The export reads the model's sizes from its config and refuses, with a message that says
-what, a model it cannot reproduce: another kind of positions, norm, activation or MLP, or
-any parameter it does not know. Then it runs the exported numbers through
+what, a model it cannot reproduce: positions neither learned nor sinusoidal, another norm,
+activation or MLP, or any parameter it does not know. Then it runs the exported numbers through
 :func:`numpy_forward` and compares them with PyTorch, so a change of the model that slips past
 those checks fails the build instead of drawing wrong pictures.
 """
@@ -34,7 +34,7 @@ from torch import nn
 from attention_utils.explorer import MESSAGES
 from attention_utils.models import CausalTransformer
 from attention_utils.plotting import CMAP
-from attention_utils.positions import LearnedPositions
+from attention_utils.positions import LearnedPositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.vocab import END, START, CharTable
 from course.landing import EXPLORER_PAGE as PAGE
@@ -111,11 +111,12 @@ def export_model(model: CausalTransformer) -> dict:
     """The weights of ``model`` as the page reads them; UnsupportedModel if it cannot."""
     _need(isinstance(model, CausalTransformer), f"it is a {type(model).__name__}")
     config = model.config
+    kinds = {LearnedPositions: "pos.table.weight", SinusoidalPositions: "pos.table"}
     _need(
-        isinstance(model.pos, LearnedPositions),
-        f"its positions are {type(model.pos).__name__}, not LearnedPositions",
+        type(model.pos) in kinds,
+        f"its positions are {type(model.pos).__name__}, not learned or sinusoidal",
     )
-    known = {"tok_emb.weight", "pos.table.weight", "ln_f.weight", "ln_f.bias"}
+    known = {"tok_emb.weight", kinds[type(model.pos)], "ln_f.weight", "ln_f.bias"}
     known |= {"head.weight", "head.bias"}
     known |= {f"blocks.{i}.{k}" for i in range(len(model.blocks)) for k in _BLOCK_KEYS}
     unknown = sorted(set(model.state_dict()) - known)
@@ -123,7 +124,7 @@ def export_model(model: CausalTransformer) -> dict:
     _need(len(model.blocks) == config.n_layers, "its number of blocks is not config.n_layers")
     return {
         "tok_emb": _f32(model.tok_emb.weight),
-        "pos": _f32(model.pos.table.weight),
+        "pos": _f32(model.state_dict()[kinds[type(model.pos)]]),  # (max_len, d_model)
         "blocks": [_block(b, i, config.n_heads) for i, b in enumerate(model.blocks)],
         "ln_f": _layer_norm(model.ln_f, "ln_f"),
         "head": _linear(model.head, "head"),

@@ -104,12 +104,19 @@ def test_another_shape_of_model_is_exported_from_its_config():
     assert data["max_letters"] == OTHER.block_size - 2
     worst = web.check_export(data, {"trained": model, "untrained": small(seed=4)}, TABLE, ["ab"])
     assert worst < 1e-5
+    # Fixed sinusoidal positions instead of learned ones: their table is exported instead.
+    model.pos = SinusoidalPositions(OTHER.block_size, OTHER.d_model)
+    data = web.export(model, model, TABLE)
+    table = model.pos.table.numpy().ravel()
+    pos = np.frombuffer(base64.b64decode(data["models"]["trained"]["pos"]["b64"]), dtype="<f4")
+    np.testing.assert_array_equal(pos, table)
+    assert web.check_export(data, {"trained": model}, TABLE) < 1e-5
 
 
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        (lambda m: setattr(m, "pos", SinusoidalPositions(9, 24)), "positions are Sinusoidal"),
+        (lambda m: setattr(m, "pos", nn.Identity()), "positions are Identity"),
         (lambda m: m.blocks[1].mlp.__setitem__(1, nn.ReLU()), "Linear, GELU, Linear"),
         (lambda m: m.blocks[0].mlp.__setitem__(1, nn.GELU("tanh")), "GELU('tanh')"),
         (lambda m: setattr(m, "extra", nn.Linear(2, 2)), "parameters the page does not compute"),
