@@ -23,8 +23,10 @@ help: ## list the targets
 # requirements.txt lists PyTorch's CPU index as an extra index. pip retries an index it cannot
 # reach for minutes on every package: where that index is out of reach (a machine that only
 # reaches the default index), each package tries it once and pip goes on without it.
+# --no-compile: Python compiles a module when it is first imported, so pip need not compile
+# all of torch ahead of time (two thirds of the time of installing torch on this machine).
 TORCH_INDEX := https://download.pytorch.org/whl/cpu/
-PIP_INSTALL = $(PY) -m pip install --quiet $$($(PY) -c 'import urllib.request as u; u.urlopen("$(TORCH_INDEX)", timeout=10)' 2>/dev/null \
+PIP_INSTALL = $(PY) -m pip install --quiet --no-compile $$($(PY) -c 'import urllib.request as u; u.urlopen("$(TORCH_INDEX)", timeout=10)' 2>/dev/null \
 	|| { echo "PyTorch's CPU index is out of reach: installing from the default index" >&2; echo --retries 0; })
 
 $(STAMP): requirements.txt pyproject.toml
@@ -54,9 +56,12 @@ lint: $(DEV_STAMP) ## ruff on the package, the course builders, the tests and th
 	$(VENV)/bin/ruff check attention_utils course tests notebooks
 	$(VENV)/bin/ruff format --check attention_utils course tests notebooks
 
+# Two test files (or notebooks) at a time, each file on one worker in its own order: most
+# tests wait on a kernel or on pip, so two workers keep both cores of a laptop busy.
+PARALLEL ?= -n 2 --dist loadfile
 test: $(DEV_STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
-	$(PY) -m pytest tests
-	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
+	$(PY) -m pytest $(PARALLEL) tests
+	$(PY) -m pytest $(PARALLEL) --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
 
 notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
 	$(PY) -m course.links $(NB)

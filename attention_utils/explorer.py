@@ -132,7 +132,7 @@ class Explorer:
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
         config = self.models["trained"].config
-        self.max_letters = config.block_size - 2  # ^name$ must fit in block_size
+        self.max_letters = config.block_size - 1  # ^name must fit in block_size
         self.renderer = HeatmapRenderer()
         self.shown: np.ndarray | None = None  # (n_panels, T, T): the weights drawn last
         self.labels: list[str] = []
@@ -205,7 +205,7 @@ class Explorer:
     # ------------------------------------------------------------------ callbacks
 
     def weights(self, name: str) -> list[torch.Tensor]:
-        """The selected model's attention for ``^name$``: per layer ``(n_heads, T, T)``."""
+        """The selected model's attention for ``^name``: per layer ``(n_heads, T, T)``."""
         model = self.models[self.model.value]
         maps = model.attention_maps(self.table.batch(name), causal=self.mask.value)
         return [layer[0] for layer in maps]
@@ -221,8 +221,8 @@ class Explorer:
             lengths = range(1, self.max_letters + 1)
         n_heads = self.models["trained"].config.n_heads
         for length in sorted(lengths):
-            self.renderer.prepare(1, length + 2)
-            self.renderer.prepare(n_heads, length + 2, [f"head {h}" for h in range(n_heads)])
+            self.renderer.prepare(1, length + 1)
+            self.renderer.prepare(n_heads, length + 1, [f"head {h}" for h in range(n_heads)])
         return time.perf_counter() - start
 
     def redraw(self, change=None) -> bool:
@@ -238,7 +238,7 @@ class Explorer:
             self.message.value = f'<span style="color:#b00020">⚠ {html.escape(friendly(error, self.name.value, self.table))}</span>'
             return False
         layer = self.weights(name)[self.layer.value]  # (H, T, T)
-        labels = list(self.table.wrap(name))
+        labels = list(self.table.wrap(name)[:-1])  # ^name: what the model reads
         head = self.head.value
         mask = "causal mask on" if self.mask.value else "causal mask off"
         where = f"{self.model.value} model · layer {self.layer.value}"

@@ -14,7 +14,6 @@ their checks cleared; ``--solutions`` keeps them (an answer deck).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from collections.abc import Iterable, Sequence
@@ -22,11 +21,13 @@ from pathlib import Path
 
 from course.notebooks import (
     ROOT,
+    builder_parser,
     copy_assets,
     exercise_cells,
     find_notebooks,
     notebook_title,
     read_notebook,
+    run_builder,
 )
 from course.output import output_folder
 
@@ -166,21 +167,18 @@ def build_slides(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.slides", description="Offline reveal.js decks of the notebooks."
+    parser = builder_parser(
+        "python -m course.slides",
+        "Offline reveal.js decks of the notebooks.",
+        ROOT / "build" / "slides",
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
     parser.add_argument("--assets", type=Path, default=None, help="default: slides/node_modules")
     parser.add_argument("--solutions", action="store_true", help="keep the solution cells")
     args = parser.parse_args(argv)
-    try:
-        decks = build_slides(args.notebooks or None, args.out, args.assets, args.solutions)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{len(decks)} slide decks in {args.out} (open {args.out}/index.html)")
-    return 0
+    return run_builder(
+        lambda: build_slides(args.notebooks or None, args.out, args.assets, args.solutions),
+        lambda decks: f"{len(decks)} slide decks in {args.out} (open {args.out}/index.html)",
+    )
 
 
 if __name__ == "__main__":

@@ -136,8 +136,9 @@ def bare_env(tmp_path_factory) -> Path:
     run([sys.executable, "-m", "venv", venv])
     python = venv / "bin" / "python"
     wanted = pins()
+    # no byte code ahead of time: the kernels compile what they import, a fraction of torch
     run(
-        [python, "-m", "pip", "install", "--quiet"]
+        [python, "-m", "pip", "install", "--quiet", "--no-compile"]
         + [f"{name}=={wanted[name]}" for name in COLAB_PACKAGES]
     )
     return venv
