@@ -162,7 +162,7 @@ def measure(out: Path) -> dict:
                     worst = 0.0
                 else:
                     pad = table.stoi[START]
-                    inputs = [(table.encode(START + n).tolist() + [pad] * T)[:T] for n in prefixes]
+                    inputs = [(table.batch(n)[0].tolist() + [pad] * T)[:T] for n in prefixes]
                     got = page.evaluate("([f, i, T]) => measure(f, i, T)", [files, inputs, T])
                     times, worst = got["times"], 0.0
                     for name, probs in zip(prefixes, got["probs"], strict=True):

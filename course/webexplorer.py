@@ -150,7 +150,7 @@ def export(trained: CausalTransformer, untrained: CausalTransformer, table: Char
         "start": START,
         "end": END,
         "vocabulary": table.describe(),
-        "max_letters": config.block_size - 2,  # as the notebook's Explorer.max_letters
+        "max_letters": config.block_size - 1,  # ^name fits: as Explorer.max_letters
         "messages": {k: MESSAGES[k] for k in ("empty", "too_long", "unknown")},
         "sizes": {
             "n_layers": config.n_layers,
@@ -210,7 +210,7 @@ def numpy_forward(weights: dict, ids: list[int], n_heads: int, causal: bool = Tr
 def torch_reference(model: CausalTransformer, table: CharTable, name: str, causal: bool = True):
     """PyTorch's ``(maps, probs)`` for ``^name`` (what the page draws): maps per layer
     ``(n_heads, T, T)``, probs ``(T, V)``."""
-    idx = table.encode(START + name)[None]
+    idx = table.batch(name)  # ^name: what the model reads
     maps = [m[0].double().numpy() for m in model.attention_maps(idx, causal=causal)]
     with torch.no_grad():
         logits, _ = model.eval()(idx, causal=causal)
@@ -229,7 +229,7 @@ def check_export(data: dict, models: dict, table: CharTable, names=None) -> floa
     for kind, model in models.items():
         for name in names:
             for causal in (True, False):
-                ids = table.encode(START + name).tolist()
+                ids = table.batch(name)[0].tolist()
                 got = numpy_forward(data["models"][kind], ids, n_heads, causal)
                 want = torch_reference(model, table, name, causal)
                 for g, w in zip([*got[0], got[1]], [*want[0], want[1]], strict=True):

@@ -101,7 +101,7 @@ def test_another_shape_of_model_is_exported_from_its_config():
     model = small(seed=3)
     data = web.export(model, small(seed=4), TABLE)
     assert data["sizes"]["n_heads"] == 3 and len(data["models"]["trained"]["blocks"]) == 3
-    assert data["max_letters"] == OTHER.block_size - 2
+    assert data["max_letters"] == OTHER.block_size - 1
     worst = web.check_export(data, {"trained": model, "untrained": small(seed=4)}, TABLE, ["ab"])
     assert worst < 1e-5
     # Fixed sinusoidal positions instead of learned ones: their table is exported instead.
