@@ -23,8 +23,10 @@ help: ## list the targets
 # requirements.txt lists PyTorch's CPU index as an extra index. pip retries an index it cannot
 # reach for minutes on every package: where that index is out of reach (a machine that only
 # reaches the default index), each package tries it once and pip goes on without it.
+# --no-compile: Python compiles a module when it is first imported, so pip need not compile
+# all of torch ahead of time (two thirds of the time of installing torch on this machine).
 TORCH_INDEX := https://download.pytorch.org/whl/cpu/
-PIP_INSTALL = $(PY) -m pip install --quiet $$($(PY) -c 'import urllib.request as u; u.urlopen("$(TORCH_INDEX)", timeout=10)' 2>/dev/null \
+PIP_INSTALL = $(PY) -m pip install --quiet --no-compile $$($(PY) -c 'import urllib.request as u; u.urlopen("$(TORCH_INDEX)", timeout=10)' 2>/dev/null \
 	|| { echo "PyTorch's CPU index is out of reach: installing from the default index" >&2; echo --retries 0; })
 
 $(STAMP): requirements.txt pyproject.toml
@@ -54,9 +56,12 @@ lint: $(DEV_STAMP) ## ruff on the package, the course builders, the tests and th
 	$(VENV)/bin/ruff check attention_utils course tests notebooks
 	$(VENV)/bin/ruff format --check attention_utils course tests notebooks
 
+# Two test files (or notebooks) at a time, each file on one worker in its own order: most
+# tests wait on a kernel or on pip, so two workers keep both cores of a laptop busy.
+PARALLEL ?= -n 2 --dist loadfile
 test: $(DEV_STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
-	$(PY) -m pytest tests
-	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
+	$(PY) -m pytest $(PARALLEL) tests
+	$(PY) -m pytest $(PARALLEL) --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
 
 notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
 	$(PY) -m course.links $(NB)
@@ -99,8 +104,23 @@ $(SITE_ASSETS): site/package.json site/package-lock.json
 site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
 	$(PY) -m course.site --out build/site
 
-test-browser: $(DEV_STAMP) $(NAMES) site $(HUB_ASSETS) ## the site, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
+test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the site, the slides, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
+
+# The measurement behind the explorer page's runtime: its hand-written forward pass against
+# ONNX Runtime Web (npm, runtimes/package-lock.json; onnx and onnxscript from pip for the export).
+.PHONY: runtimes
+RUNTIME_ASSETS := runtimes/node_modules/.installed
+# torch.onnx's exporter needs these; only this measurement does, so they are not in requirements
+RUNTIME_PIP := onnx==1.23.2 onnxscript==0.7.2
+
+$(RUNTIME_ASSETS): runtimes/package.json runtimes/package-lock.json
+	cd runtimes && npm ci --no-audit --no-fund
+	@touch $(RUNTIME_ASSETS)
+
+runtimes: $(DEV_STAMP) $(NAMES) $(RUNTIME_ASSETS) ## explorer page vs ONNX Runtime Web: bytes loaded, ms per keystroke
+	$(PIP_INSTALL) $(RUNTIME_PIP)
+	$(PY) -m course.runtimes
 
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,
 # the nbgitpuller link for the students, and what one student costs.
@@ -125,4 +145,4 @@ clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and d
 
 clean-all: clean ## also remove .venv, node_modules and the downloaded data
 	rm -rf $(VENV) $(NAMES) data/downloads data/cache slides/node_modules site/node_modules \
-	  hub/node_modules
+	  hub/node_modules runtimes/node_modules

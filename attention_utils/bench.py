@@ -220,9 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--explorer", action="store_true", help="time the explorer's redraws instead"
     )
+    parser.add_argument("--repeats", type=int, default=3, help="with --explorer: rounds of redraws")
     args = parser.parse_args(argv)
     if args.explorer:
-        times = sorted(explorer_redraws())
+        times = sorted(explorer_redraws(args.repeats))
         print(
             f"explorer of notebook 09, {len(times)} redraws: median {statistics.median(times):.1f}"
             f" ms, 90th percentile {times[int(0.9 * len(times))]:.1f} ms, slowest {times[-1]:.1f}"

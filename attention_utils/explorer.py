@@ -38,10 +38,9 @@ cannot read 'é' in 'josé': ..."); a good one empties it.
 
 **Speed.** The weights come from the model's own
 :meth:`~attention_utils.models.CausalTransformer.attention_maps`; the PNG from a
-:class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name
-length and layout (:meth:`Explorer.warm_up` builds them all at the start) and then repaints
-only what changed (matplotlib's blitting). ``python -m attention_utils.bench --explorer``
-prints the median redraw time.
+:class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name length
+and layout (:meth:`Explorer.warm_up` builds them all at the start), then repaints only what
+changed (blitting). ``python -m attention_utils.bench --explorer`` prints the redraw time.
 """
 
 from __future__ import annotations
@@ -66,23 +65,29 @@ from attention_utils.vocab import END, START, CharTable
 ALL_HEADS = "all"
 
 
-def check_name(text: str, table: CharTable, max_letters: int) -> str:
-    """The name in ``text`` as the model reads it: stripped and lowercased.
+#: What the explorer says about a name it cannot read; ``format`` fills in reprs and numbers.
+#: The site's explorer page gets these templates in its data file: both say the same words.
+MESSAGES = {
+    "empty": "type a name (letters a-z)",
+    "too_long": "{name} has {n} letters; this model reads names of at most {max_letters} letters",
+    "unknown": "The model cannot read {shown} in {text}: it only knows the letters a-z "
+    "(vocabulary {vocabulary}). Try a name spelled with those.",
+}
 
-    Raises ValueError for an empty or too long name, KeyError (from the table) naming a
-    character outside the vocabulary.
-    """
+
+def check_name(text: str, table: CharTable, max_letters: int) -> str:
+    """The name in ``text`` as the model reads it: stripped and lowercased. Raises ValueError
+    for an empty or too long name, KeyError naming a character outside the vocabulary."""
     name = text.strip().lower()
     if not name:
-        raise ValueError("type a name (letters a-z)")
+        raise ValueError(MESSAGES["empty"])
     table.encode(name)  # KeyError for an unknown character
     tokens = [ch for ch in (START, END) if ch in name]
     if tokens:  # symbols of the table, but not letters of a name
         raise KeyError(f"{tokens[0]!r} marks the start or end of a name; it is not a letter")
     if len(name) > max_letters:
         raise ValueError(
-            f"{name!r} has {len(name)} letters; this model reads names of at most "
-            f"{max_letters} letters"
+            MESSAGES["too_long"].format(name=repr(name), n=len(name), max_letters=max_letters)
         )
     return name
 
@@ -93,10 +98,8 @@ def friendly(error: Exception, text: str, table: CharTable) -> str:
         letters = set(table.stoi) - {START, END}
         bad = sorted({ch for ch in text.strip().lower() if ch not in letters}, key=text.find)
         shown = ", ".join(repr(ch) for ch in bad)
-        return (
-            f"The model cannot read {shown} in {text.strip()!r}: it only knows the letters "
-            f"a-z (vocabulary {table.describe()}). Try a name spelled with those."
-        )
+        text, vocabulary = repr(text.strip()), table.describe()
+        return MESSAGES["unknown"].format(shown=shown, text=text, vocabulary=vocabulary)
     return str(error)[:1].upper() + str(error)[1:] + "."
 
 
@@ -129,7 +132,7 @@ class Explorer:
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
         config = self.models["trained"].config
-        self.max_letters = config.block_size - 2  # ^name$ must fit in block_size
+        self.max_letters = config.block_size - 1  # ^name must fit in block_size
         self.renderer = HeatmapRenderer()
         self.shown: np.ndarray | None = None  # (n_panels, T, T): the weights drawn last
         self.labels: list[str] = []
@@ -202,7 +205,7 @@ class Explorer:
     # ------------------------------------------------------------------ callbacks
 
     def weights(self, name: str) -> list[torch.Tensor]:
-        """The selected model's attention for ``^name$``: per layer ``(n_heads, T, T)``."""
+        """The selected model's attention for ``^name``: per layer ``(n_heads, T, T)``."""
         model = self.models[self.model.value]
         maps = model.attention_maps(self.table.batch(name), causal=self.mask.value)
         return [layer[0] for layer in maps]
@@ -218,8 +221,8 @@ class Explorer:
             lengths = range(1, self.max_letters + 1)
         n_heads = self.models["trained"].config.n_heads
         for length in sorted(lengths):
-            self.renderer.prepare(1, length + 2)
-            self.renderer.prepare(n_heads, length + 2, [f"head {h}" for h in range(n_heads)])
+            self.renderer.prepare(1, length + 1)
+            self.renderer.prepare(n_heads, length + 1, [f"head {h}" for h in range(n_heads)])
         return time.perf_counter() - start
 
     def redraw(self, change=None) -> bool:
@@ -235,7 +238,7 @@ class Explorer:
             self.message.value = f'<span style="color:#b00020">⚠ {html.escape(friendly(error, self.name.value, self.table))}</span>'
             return False
         layer = self.weights(name)[self.layer.value]  # (H, T, T)
-        labels = list(self.table.wrap(name))
+        labels = list(self.table.wrap(name)[:-1])  # ^name: what the model reads
         head = self.head.value
         mask = "causal mask on" if self.mask.value else "causal mask off"
         where = f"{self.model.value} model · layer {self.layer.value}"

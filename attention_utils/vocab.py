@@ -83,8 +83,12 @@ class CharTable:
         return torch.tensor(ids, dtype=torch.long)
 
     def batch(self, name: str) -> torch.Tensor:
-        """``^name$`` as ids of shape ``(1, T)``: a batch of one name, as a model takes it."""
-        return self.encode(self.wrap(name))[None]
+        """``^name`` as ids of shape ``(1, T)``: one name as a model reads it.
+
+        The end token ``$`` is never read: it is only a target (the model predicts it after
+        the last letter), so a model's attention is drawn for ``^name``.
+        """
+        return self.encode(self.wrap(name)[:-1])[None]
 
     def decode(self, ids: torch.Tensor | np.ndarray | Sequence[int]) -> str:
         """Ids (1-D tensor, array or list) -> string. Unknown ids raise a KeyError."""

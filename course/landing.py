@@ -21,6 +21,8 @@ MAP_MARKER = "<!-- SERIES MAP -->"
 #: Calls whose figure counts as a heatmap when a thumbnail is chosen.
 HEATMAP_CALLS = ("plot_attention", "plot_matrix", "imshow", "matshow", "pcolormesh", "heatmap")
 THUMB_WIDTH = 360
+#: The explorer page of the site (:mod:`course.webexplorer`), next to the landing page.
+EXPLORER_PAGE = "explorer.html"
 
 _LEARN_RE = re.compile(r"what you will learn", re.IGNORECASE)
 _BULLET_RE = re.compile(r"^\s{0,3}[-*+]\s+(.*\S)\s*$")
@@ -174,8 +176,22 @@ def series_map(infos: list[NotebookInfo]) -> str:
     return f":::::{{grid}} 1 1 2 2\n:gutter: 3\n\n{cards}\n:::::\n"
 
 
+def explorer_card() -> str:
+    """MyST markdown for the card that links the explorer page (:data:`EXPLORER_PAGE`)."""
+    return (
+        ":::{card} Explorer: type a name, right in the page\n"
+        ":class-card: explorer-card\n\n"
+        "The model trained in notebook 08 runs in your browser, no Python needed: type any name "
+        "and see its attention, layer by layer and head by head, trained or untrained, with the "
+        "causal mask on or off, and which character the model expects next.\n\n"
+        f'<a class="explorer-link" href="{EXPLORER_PAGE}">Open the explorer</a>\n'
+        ":::\n"
+    )
+
+
 def landing_page(infos: list[NotebookInfo], template: str) -> str:
-    """``site/index.md`` with :data:`MAP_MARKER` replaced by the map of the series."""
+    """``site/index.md`` with :data:`MAP_MARKER` replaced by the map of the series and the
+    card of the explorer page."""
     if MAP_MARKER not in template:
         raise ValueError(f"the landing page template has no {MAP_MARKER!r} marker")
-    return template.replace(MAP_MARKER, series_map(infos))
+    return template.replace(MAP_MARKER, series_map(infos) + "\n" + explorer_card())

@@ -6,10 +6,13 @@ Repository``); the Colab, Binder and nbgitpuller links are made from it here.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
+import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -74,6 +77,9 @@ def read_json(path: Path | str) -> dict:
 
 #: The tag of a cell that holds an exercise's reference solution.
 SOLUTION_TAG = "solution"
+#: Jupyter Book's tag that hides a cell behind a click; every solution cell has it, and is
+#: collapsed in JupyterLab (``metadata.jupyter.source_hidden``).
+HIDE_TAG = "hide-cell"
 
 
 def is_solution(cell) -> bool:
@@ -100,6 +106,25 @@ def exercise_cells(nb) -> list[tuple[int, int | None]]:
         )
         pairs.append((i, check))
     return pairs
+
+
+def builder_parser(prog: str, description: str, out: Path) -> argparse.ArgumentParser:
+    """The command line of a builder: ``[NOTEBOOK ...] [--out FOLDER]``; add its own options."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    parser.add_argument("--out", type=Path, default=out)
+    return parser
+
+
+def run_builder(build: Callable[[], list], done: Callable[[list], str]) -> int:
+    """Exit code of a builder's command: prints ``done(build())``, or the error and returns 1."""
+    try:
+        written = build()
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(done(written))
+    return 0
 
 
 def read_notebook(path: Path | str):

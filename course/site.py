@@ -9,7 +9,8 @@ shows what is committed.
 
 The sources are put together in ``build/site-src/``: ``site/_config.yml``, a generated
 ``_toc.yml``, the landing page (``site/index.md`` with the map of the series filled in),
-thumbnails, copies of the notebooks, and local copies of MathJax and the widget scripts from
+thumbnails, copies of the notebooks, the explorer page with the trained model
+(:mod:`course.webexplorer`), and local copies of MathJax and the widget scripts from
 ``site/node_modules`` (installed by ``npm ci`` in ``site/``), so no page needs a CDN.
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from course import webexplorer
 from course.landing import NotebookInfo, landing_page, read_info, shrink_png, toc_yaml
 from course.notebooks import ROOT, copy_assets, find_notebooks, repository_url
 from course.output import MARKER, check_output_folder, output_folder
@@ -87,6 +89,8 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     for font in fonts.glob("*.*"):
         if font.suffix in (".woff2", ".woff", ".ttf", ".eot", ".svg"):
             shutil.copy2(font, file_fonts / font.name)
+    # The explorer page and the trained model it runs, at the root of the site.
+    webexplorer.write(src / EXTRA_DIR, site_dir / "explorer")
     (src / "_toc.yml").write_text(toc_yaml(infos), encoding="utf-8")
     template = (site_dir / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")

@@ -48,16 +48,36 @@ class Usage:
     wall_seconds: float
 
 
-class Sampler(threading.Thread):
+class Poller(threading.Thread):
+    """Calls ``sample()`` every ``interval`` seconds in a thread until ``stop()``, then once more."""
+
+    def __init__(self, interval: float):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.sample()  # the last word, after the last cell
+
+
+class Sampler(Poller):
     """Samples a process and its children until stopped: peak RSS (summed), CPU seconds."""
 
     def __init__(self, pid: int, interval: float = INTERVAL):
-        super().__init__(daemon=True)
+        super().__init__(interval)
         self.process = psutil.Process(pid)
-        self.interval = interval
         self.peak_rss = 0
         self.cpu_seconds = 0.0
-        self._stop_event = threading.Event()
 
     def sample(self) -> None:
         try:
@@ -76,16 +96,6 @@ class Sampler(threading.Thread):
                 pass
         self.peak_rss = max(self.peak_rss, rss)
         self.cpu_seconds = max(self.cpu_seconds, cpu)
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            self.sample()
-            self._stop_event.wait(self.interval)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join()
-        self.sample()  # the last word, after the last cell
 
 
 def kernel_env(data_dir: Path, home: Path) -> dict[str, str]:

@@ -9,12 +9,13 @@ outputs (figures are embedded as PNG). reveal.js, require.js, jQuery and MathJax
 from ``slides/node_modules`` (installed by ``npm ci`` in ``slides/``) into
 ``build/slides/assets/``, and the decks point there, so a deck has no CDN reference and works
 without internet. By default the solution cells are left out of the decks and the outputs of
-their checks cleared; ``--solutions`` keeps them (an answer deck).
+their checks cleared; ``--solutions`` keeps them (an answer deck). Every slide fits reveal.js's
+960×700 slide: course.slidesplit cuts the cells into slides, a figure shown without the code
+that only draws it (the rules are in its docstring).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from collections.abc import Iterable, Sequence
@@ -22,13 +23,17 @@ from pathlib import Path
 
 from course.notebooks import (
     ROOT,
+    builder_parser,
     copy_assets,
     exercise_cells,
     find_notebooks,
     notebook_title,
     read_notebook,
+    run_builder,
 )
 from course.output import output_folder
+from course.slidesize import DECK_CSS
+from course.slidesplit import fit_slides
 
 #: The output that stands for a live widget in a slide deck.
 WIDGET_PLACEHOLDER = "[interactive widget: open the notebook in JupyterLab and run it to use it]"
@@ -66,11 +71,14 @@ SLIDE_URLS = {
 }
 
 # The reveal template of nbconvert, less its mermaid.js import (from a CDN; the series has
-# no mermaid diagrams).
+# no mermaid diagrams), plus the style that the slide sizes of course.slidesize assume.
 _TEMPLATE_NAME = "attention_names_offline_reveal.html.j2"
-_TEMPLATE = """\
-{%- extends 'index.html.j2' -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+_TEMPLATE = f"""\
+{{%- extends 'index.html.j2' -%}}
+{{%- block html_head_js_mermaidjs -%}}{{%- endblock html_head_js_mermaidjs -%}}
+{{%- block html_head_css -%}}
+<style type="text/css">{DECK_CSS}</style>
+{{%- endblock html_head_css -%}}
 """
 
 
@@ -85,7 +93,8 @@ def slides_notebook(nb, solutions: bool = False):
     Live widgets cannot run in a deck: their outputs become a one-line note
     (:data:`WIDGET_PLACEHOLDER`) and the saved widget state is dropped (it would load the
     widget renderer from a CDN). Unless ``solutions``, solution cells are skipped and the
-    outputs of their checks cleared.
+    outputs of their checks cleared. Then the cells are cut into slides that fit
+    (:func:`course.slidesplit.fit_slides`).
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
@@ -98,6 +107,7 @@ def slides_notebook(nb, solutions: bool = False):
         for out in cell.get("outputs", []):
             if WIDGET_VIEW in out.get("data", {}):
                 out["data"] = {"text/plain": WIDGET_PLACEHOLDER}
+    nb.cells = fit_slides(nb.cells)
     return nb
 
 
@@ -110,7 +120,6 @@ def slides_exporter():
     config = Config()
     for name, url in SLIDE_URLS.items():
         setattr(config.SlidesExporter, name, url)
-    config.SlidesExporter.reveal_scroll = True  # a tall figure scrolls instead of spilling
     config.SlidesExporter.reveal_number = "c/t"
     return SlidesExporter(
         config=config,
@@ -166,21 +175,18 @@ def build_slides(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.slides", description="Offline reveal.js decks of the notebooks."
+    parser = builder_parser(
+        "python -m course.slides",
+        "Offline reveal.js decks of the notebooks.",
+        ROOT / "build" / "slides",
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
     parser.add_argument("--assets", type=Path, default=None, help="default: slides/node_modules")
     parser.add_argument("--solutions", action="store_true", help="keep the solution cells")
     args = parser.parse_args(argv)
-    try:
-        decks = build_slides(args.notebooks or None, args.out, args.assets, args.solutions)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{len(decks)} slide decks in {args.out} (open {args.out}/index.html)")
-    return 0
+    return run_builder(
+        lambda: build_slides(args.notebooks or None, args.out, args.assets, args.solutions),
+        lambda decks: f"{len(decks)} slide decks in {args.out} (open {args.out}/index.html)",
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ it is present, and a README that says how to start.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import shutil
 import sys
@@ -25,13 +24,16 @@ from pathlib import Path
 import nbformat
 
 from course.notebooks import (
+    HIDE_TAG,
     ROOT,
     SOLUTION_TAG,
+    builder_parser,
     find_notebooks,
     is_solution,
     notebook_title,
     python_versions,
     read_notebook,
+    run_builder,
 )
 from course.output import output_folder
 
@@ -46,7 +48,8 @@ def student_notebook(nb):
     """A student copy of ``nb`` (which is not changed): solutions stubbed, outputs cleared.
 
     Code cells tagged ``solution`` get the source :data:`STUB`; markdown ones
-    :data:`MARKDOWN_STUB`; their tag becomes ``exercise``. Every code cell loses its outputs,
+    :data:`MARKDOWN_STUB`; their tag becomes ``exercise``, and they are shown (no
+    ``hide-cell`` tag, not collapsed). Every code cell loses its outputs,
     execution count and execution timings; the notebook loses its saved widget state. The
     result is validated with ``nbformat.validate``.
     """
@@ -55,7 +58,10 @@ def student_notebook(nb):
         meta = cell.setdefault("metadata", {})
         meta.pop("execution", None)
         if is_solution(cell):
-            meta["tags"] = [EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"]]
+            meta["tags"] = [
+                EXERCISE_TAG if t == SOLUTION_TAG else t for t in meta["tags"] if t != HIDE_TAG
+            ]
+            meta.get("jupyter", {}).pop("source_hidden", None)  # the stub is to be seen
             cell.source = STUB if cell.cell_type == "code" else MARKDOWN_STUB
             cell.pop("attachments", None)
         if cell.cell_type == "code":
@@ -180,19 +186,16 @@ def _copy_what_students_need(sources: Sequence[Path], new: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.student", description="Student copies of the notebooks."
+    parser = builder_parser(
+        "python -m course.student", "Student copies of the notebooks.", ROOT / "build" / "student"
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "student")
     args = parser.parse_args(argv)
-    try:
-        written = write_student_copies(args.notebooks or None, args.out)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{len(written)} student notebooks in {args.out}/notebooks (README in {args.out})")
-    return 0
+    return run_builder(
+        lambda: write_student_copies(args.notebooks or None, args.out),
+        lambda written: (
+            f"{len(written)} student notebooks in {args.out}/notebooks (README in {args.out})"
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -48,3 +48,16 @@ def test_nb01_letter_share():
         raise NotImplementedError
 
     assert "not written yet" in nb01.check_letter_share(stub).message
+
+
+def test_last_letter_prediction_is_checked_against_a_count():
+    ends = {}
+    for name in NAMES:
+        ends[name[-1]] = ends.get(name[-1], 0) + 1
+    commonest = max(ends, key=ends.get)
+    assert nb01.check_last_letter_prediction(commonest).passed
+    assert nb01.check_last_letter_prediction(commonest.upper() + " ").passed
+    other = min(ends, key=ends.get)
+    result = nb01.check_last_letter_prediction(other)
+    assert not result.passed and repr(commonest) in result.message
+    assert "prediction first" in nb01.check_last_letter_prediction(...).message

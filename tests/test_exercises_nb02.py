@@ -37,3 +37,12 @@ def test_nb02_decode():
     assert "list" in nb02.check_decode(lambda ids: [TABLE.symbols[i] for i in ids]).message
     assert "tokens" in nb02.check_decode(lambda ids: TABLE.decode(ids)[1:-1]).message
     assert "raised IndexError" in nb02.check_decode(lambda ids: "x"[ids[1]]).message
+
+
+def test_one_hot_shape_prediction():
+    T, V = len("^lakshmi$"), len(TABLE)
+    assert nb02.check_one_hot_shape_prediction((T, V)).passed
+    assert nb02.check_one_hot_shape_prediction([T, V]).passed
+    for wrong in [(V, T), (T - 2, V), (T, V - 2)]:
+        result = nb02.check_one_hot_shape_prediction(wrong)
+        assert not result.passed and str((T, V)) in result.message

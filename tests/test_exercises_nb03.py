@@ -43,3 +43,14 @@ def test_nb03_rows_with_gradient():
     letters = set(TABLE.encode("ravi").tolist())
     assert "tokens" in nb03.check_rows_with_gradient(letters, TABLE, "ravi").message
     assert "too many" in nb03.check_rows_with_gradient(set(range(28)), TABLE, "ravi").message
+
+
+def test_equal_rows_prediction_is_checked_on_the_embedding_given():
+    embedding = nn.Embedding(len(TABLE), 8)
+    assert nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE).passed
+    assert nb03.check_equal_rows_prediction([[3, 2], (4, 1)], embedding, TABLE).passed
+    assert not nb03.check_equal_rows_prediction([(2, 3)], embedding, TABLE).passed
+    assert "(i, j) tuples" in nb03.check_equal_rows_prediction(5, embedding, TABLE).message
+    with torch.no_grad():  # an embedding whose a and n rows are equal: more pairs are equal
+        embedding.weight[TABLE.stoi["n"]] = embedding.weight[TABLE.stoi["a"]]
+    assert not nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE).passed

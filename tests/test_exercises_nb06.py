@@ -151,3 +151,10 @@ def test_sinusoidal_wrong_answers(fn, message):
     result = nb06.check_sinusoidal(fn)
     assert not result.passed
     assert message in result.message, result.message
+
+
+def test_first_letter_prediction_counts_the_outputs_that_move():
+    assert nb06.check_first_letter_prediction(9).passed
+    for wrong in (0, 1, 10):
+        result = nb06.check_first_letter_prediction(wrong)
+        assert not result.passed and "is 9" in result.message

@@ -75,28 +75,35 @@ def test_split_heads_wrong_answers(fn, message):
 # --------------------------------------------------------------------------- nb07, exercise 3
 
 
-def n_params(d_model, n_heads):
-    return 4 * d_model * d_model + 4 * d_model
+def causal_mult_adds(d_model, n_heads, T):
+    return 4 * T * d_model**2 + T * (T + 1) * d_model
 
 
-def test_param_count_reference_passes():
-    assert nb07.check_param_count(n_params).passed
-    assert nb07.check_param_count(lambda d, h: float(4 * d * (d + 1))).passed
+def test_causal_mult_adds_reference_passes_and_agrees_with_a_count():
+    assert nb07.check_causal_mult_adds(causal_mult_adds).passed
+    assert nb07.check_causal_mult_adds(lambda d, h, T: float(causal_mult_adds(d, h, T))).passed
+    # the reference against a count of the pairs the mask leaves, one by one
+    d_model, T = 8, 6
+    pairs = sum(1 for i in range(T) for j in range(T) if j <= i)
+    assert (
+        nb07.causal_mult_adds_reference(d_model, 2, T) == 4 * T * d_model**2 + 2 * pairs * d_model
+    )
 
 
 @pytest.mark.parametrize(
     ("fn", "message"),
     [
-        (lambda d, h: 4 * d * d, "have biases too"),
-        (lambda d, h: 3 * d * d + 3 * d, "four projections"),
-        (lambda d, h: (4 * d * d + 4 * d) * h, "share the projections"),
-        (lambda d, h: 4 * d * d // h + 4 * d, "slice of the full projections"),
-        (lambda d, h: 4 * d * d + 4 * d + 1, "too high"),
-        (lambda d, h: "1088", "whole number"),
+        (lambda d, h, T: 4 * T * d * d + 2 * T * T * d, "all T² pairs"),
+        (lambda d, h, T: T * (T + 1) * d, "projections cost"),
+        (lambda d, h, T: 4 * T * d * d + T * (T - 1) * d, "look at itself"),
+        (lambda d, h, T: 4 * T * d * d + T * (T + 1) * d * h, "heads split d_model"),
+        (lambda d, h, T: 4 * T * d * d + T * (T + 1) // 2 * d, "weighted sum"),
+        (lambda d, h, T: causal_mult_adds(d, h, T) + 1, "too high"),
+        (lambda d, h, T: "1088", "whole number"),
         (not_written, "not written yet"),
     ],
 )
-def test_param_count_wrong_answers(fn, message):
-    result = nb07.check_param_count(fn)
+def test_causal_mult_adds_wrong_answers(fn, message):
+    result = nb07.check_causal_mult_adds(fn)
     assert not result.passed
     assert message in result.message, result.message

@@ -103,7 +103,7 @@ def test_layout_has_the_documented_css_classes(explorer):
 def test_first_picture_is_every_head_of_the_last_layer(explorer):
     assert bytes(explorer.heatmap.value).startswith(PNG)
     assert explorer.message.value == ""
-    assert explorer.labels == list("^abhishek$")
+    assert explorer.labels == list("^abhishek")
     expected = explorer.models["trained"].attention_maps(idx_of("abhishek"))[-1][0]
     np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
     panels = [ax.images[0].get_array() for ax in explorer.figure.axes if ax.images]
@@ -115,8 +115,8 @@ def test_first_picture_is_every_head_of_the_last_layer(explorer):
 def test_changing_the_name_redraws(explorer):
     before = explorer.heatmap.value
     explorer.name.value = "Priya"
-    assert explorer.labels == list("^priya$")
-    assert explorer.shown.shape == (CONFIG.n_heads, 7, 7)
+    assert explorer.labels == list("^priya")
+    assert explorer.shown.shape == (CONFIG.n_heads, 6, 6)  # ^priya: no end token
     assert explorer.heatmap.value != before and bytes(explorer.heatmap.value).startswith(PNG)
     expected = explorer.models["trained"].attention_maps(idx_of("priya"))[-1][0]
     np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
@@ -140,7 +140,7 @@ def test_changing_the_head_and_layer_redraws(explorer):
 
 
 def test_turning_the_mask_off_shows_weight_on_later_characters(explorer):
-    future = np.triu(np.ones((10, 10), dtype=bool), 1)
+    future = np.triu(np.ones((9, 9), dtype=bool), 1)  # ^abhishek
     assert np.abs(explorer.shown[:, future]).max() == 0
     before = explorer.heatmap.value
     explorer.mask.value = False
@@ -154,7 +154,7 @@ def test_switching_to_the_untrained_model(explorer):
     explorer.model.value = "untrained"
     untrained = explorer.shown
     assert not np.allclose(trained, untrained, atol=1e-2)
-    uniform = np.tril(np.ones((10, 10)))
+    uniform = np.tril(np.ones((9, 9)))
     uniform /= uniform.sum(-1, keepdims=True)
     assert np.abs(untrained - uniform).max() < 0.05  # an untrained head averages the past
     assert "untrained model" in explorer.caption.value
@@ -167,7 +167,7 @@ def test_switching_to_the_untrained_model(explorer):
         ("r2d2", "'2'"),
         ("anna maria", "' '"),
         ("", "Type a name"),
-        ("a" * 20, "at most 14"),
+        ("a" * 20, f"at most {CONFIG.block_size - 1} letters"),
     ],
 )
 def test_a_bad_name_shows_a_message_and_keeps_the_picture(explorer, typed, expected):
@@ -178,7 +178,7 @@ def test_a_bad_name_shows_a_message_and_keeps_the_picture(explorer, typed, expec
     assert explorer.heatmap.value == picture
     np.testing.assert_array_equal(explorer.shown, shown)
     explorer.name.value = "kavya"
-    assert explorer.message.value == "" and explorer.labels == list("^kavya$")
+    assert explorer.message.value == "" and explorer.labels == list("^kavya")
 
 
 def test_generate_writes_new_names_at_the_temperature(explorer):
@@ -221,7 +221,7 @@ def test_with_the_default_trained_model():
     start = time.perf_counter()
     explorer = ex.Explorer(trained, warm_up=False)
     assert time.perf_counter() - start < 60
-    assert explorer.max_letters == trained.model.config.block_size - 2
+    assert explorer.max_letters == trained.model.config.block_size - 1
     entropy = {}
     for kind in ("trained", "untrained"):
         explorer.model.value = kind

@@ -92,7 +92,8 @@ def notebook_imports() -> set[str]:
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         code = "\n".join(c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code")
         for module, names in re.findall(
-            r"from (attention_utils[\w.]*) import \(?([\w, \n]+)", code
+            r"from (attention_utils[\w.]*) import (\([^)]*\)|[\w, ]+)",
+            code,  # one import each
         ):
             modules.add(module)
             for name in re.findall(r"\w+", names):  # `from attention_utils.exercises import nb04`
@@ -136,8 +137,9 @@ def bare_env(tmp_path_factory) -> Path:
     run([sys.executable, "-m", "venv", venv])
     python = venv / "bin" / "python"
     wanted = pins()
+    # no byte code ahead of time: the kernels compile what they import, a fraction of torch
     run(
-        [python, "-m", "pip", "install", "--quiet"]
+        [python, "-m", "pip", "install", "--quiet", "--no-compile"]
         + [f"{name}=={wanted[name]}" for name in COLAB_PACKAGES]
     )
     return venv

@@ -132,6 +132,7 @@ def test_read_info_and_the_generated_pages(tmp_path):
     assert ":img-top: thumbs/01_names" not in page
     assert "{download}`Download the notebook <notebooks/04_attention_loops.ipynb>`" in page
     assert "the `softmax`." in page
+    assert page.index("04 · Attention by loops") < page.index(f'href="{landing.EXPLORER_PAGE}"')
 
     small = landing.shrink_png(heatmap, width=120)
     from PIL import Image

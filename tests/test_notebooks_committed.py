@@ -81,10 +81,38 @@ def test_exercises_have_solutions_and_checks(notebook):
     assert 2 <= len(solutions) <= 4, f"{path.name}: {len(solutions)} solution cells"
     for i in solutions:
         assert cells[i].cell_type == "code"
+        assert "hide-cell" in cells[i].metadata.tags, f"{path.name}: solution {i} shows on the site"
+        assert cells[i].metadata.get("jupyter", {}).get("source_hidden"), (
+            f"{path.name}: solution cell {i} is not collapsed in JupyterLab"
+        )
         later = "\n".join(c.source for c in cells[i + 1 : i + 3] if c.cell_type == "code")
         assert re.search(r"\bnb\d\d\.check_\w+\(", later), (
             f"{path.name}: solution cell {i} is not followed by a check"
         )
+
+
+def test_every_exercise_is_numbered_and_labelled_alike(notebook):
+    path, nb = notebook
+    starts = [
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if re.match(r"\*\*(Exercise|\d)", line)
+    ]
+    assert starts, f"{path.name}: no exercise"
+    for n, line in enumerate(starts, 1):
+        assert re.match(rf"\*\*Exercise {n} \((easy|medium|stretching)\)[:.]", line), (
+            f"{path.name}: {line[:60]!r} is not '**Exercise {n} (easy|medium|stretching)...'"
+        )
+
+
+def test_test_markers_are_cell_tags_not_comments_a_reader_sees(notebook):
+    path, nb = notebook
+    marked = [i for i, c in enumerate(code_cells(nb)) if "NBVAL" in c.source]
+    assert not marked, f"{path.name}: code cells {marked} show an NBVAL comment; tag them"
+    tagged = [c for c in code_cells(nb) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert tagged, f"{path.name}: no cell tagged nbval-check-output, nbval compares nothing"
 
 
 def test_slide_metadata(notebook):

@@ -79,7 +79,7 @@ def test_encode_wrap_batch_one_hot(text):
         assert TABLE.decode(ids) == text
     wrapped = check(lambda: TABLE.batch(text), "name", "character", "string")
     if wrapped is not None:
-        assert wrapped.shape == (1, len(text) + 2)
+        assert wrapped.shape == (1, len(text) + 1)  # ^name: what a model reads
     hot = check(lambda: TABLE.one_hot(text), "text", "character", "string")
     if hot is not None:
         assert torch.equal(hot.sum(-1), torch.ones(len(text)))

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from course import site
+from course.landing import EXPLORER_PAGE
 from course.notebooks import colab_url, repository_url
 
 
@@ -40,6 +41,10 @@ def test_stage_writes_the_book_sources(small, tmp_path):
     assert "notebooks/01_small" in (src / "_toc.yml").read_text()
     assert colab_url(small.name) in (src / "index.md").read_text()
     assert (src / site.ASSETS_DIR / "mathjax" / "tex-mml-chtml.js").is_file()
+    # The explorer page and its model go to the root of the site as they are.
+    assert (src / site.EXTRA_DIR / EXPLORER_PAGE).is_file()
+    assert (src / site.EXTRA_DIR / "explorer" / "model.js").is_file()
+    assert f'href="{EXPLORER_PAGE}"' in (src / "index.md").read_text()
 
 
 def fake_jupyter_book(tmp_path, html: str | None) -> str:

@@ -198,6 +198,9 @@ def test_series_student_copy_is_valid_and_empty_of_outputs(path, student_copies)
     assert len(student.cells) == len(teacher.cells)
     for cell in student.cells:
         assert "solution" not in cell.metadata.get("tags", [])
+        if "exercise" in cell.metadata.get("tags", []):  # a stub is there to be seen
+            assert "hide-cell" not in cell.metadata.tags, "a stub is hidden on the site"
+            assert not cell.metadata.get("jupyter", {}).get("source_hidden"), "stub collapsed"
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
 

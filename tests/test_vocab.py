@@ -89,6 +89,6 @@ def test_only_integer_ids_decode(ids):
     assert table.decode(np.array([1, 2, 0])) == "^a$"
 
 
-def test_batch_is_one_wrapped_name():
+def test_batch_is_what_a_model_reads_start_token_and_letters_without_the_end():
     table = CharTable.from_names(["ab"])
-    assert table.batch("ab").tolist() == [table.encode("^ab$").tolist()]
+    assert table.batch("ab").tolist() == [table.encode("^ab").tolist()]

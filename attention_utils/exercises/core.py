@@ -185,3 +185,24 @@ def diagnose(
 def _short(args: tuple) -> str:
     parts = [f"<tensor {tuple(a.shape)}>" if isinstance(a, torch.Tensor) else repr(a) for a in args]
     return "(" + ", ".join(parts) + ")"
+
+
+def check_prediction(predicted, actual, what: str, why: str, tolerance: float = 0.0) -> Result:
+    """The check of a "predict, then run" exercise: ``predicted`` against what the code
+    computed (``actual``). Numbers may differ by ``tolerance`` (relative); tuples, lists and
+    strings must be equal. Either way the message gives the true value and ``why``, so the
+    check teaches after the guess has been made."""
+    if predicted is None or predicted is Ellipsis:
+        return Result.fail(f"{what}: write down your prediction first (replace `...`).")
+    if isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        number = as_number(predicted, what)
+        if isinstance(number, Result):
+            return number
+        right = abs(number - actual) <= tolerance * abs(actual)
+    else:
+        if isinstance(actual, tuple) and isinstance(predicted, list):
+            predicted = tuple(predicted)
+        right = predicted == actual
+    if right:
+        return Result.ok(f"{what} is {actual!r}, as you predicted: {why}")
+    return Result.fail(f"you predicted {predicted!r}, but {what} is {actual!r}: {why}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from attention_utils.data import load_names
-from attention_utils.exercises.core import Result, call_answer
+from attention_utils.exercises.core import Result, call_answer, check_prediction
 
 
 def _names() -> list[str]:
@@ -83,3 +84,17 @@ def check_letter_share(fn: Callable[[list[str], str], float]) -> Result:
             f"letter_share on a sample of {len(sample)} name(s) gives {got}, not right."
         )
     return Result.ok("letter_share is right on every sample tried.")
+
+
+def check_last_letter_prediction(predicted) -> Result:
+    """Exercise 4: the letter that ends the most names, predicted before counting."""
+    ends = Counter(name[-1] for name in _names())
+    (letter, count), (second, count2) = ends.most_common(2)
+    if isinstance(predicted, str):
+        predicted = predicted.strip().lower()
+    return check_prediction(
+        predicted,
+        letter,
+        "the commonest last letter",
+        f"{count} names end with {letter!r}, {count2} with {second!r}, the next.",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from attention_utils.data import load_names
-from attention_utils.exercises.core import Result, call_answer, compare_tensor
+from attention_utils.exercises.core import Result, call_answer, check_prediction, compare_tensor
 from attention_utils.vocab import CharTable
 
 
@@ -50,3 +50,16 @@ def check_decode(fn: Callable) -> Result:
                 return Result.fail("the ^ and $ tokens went missing: decode every id.")
             return Result.fail(f"my_decode({ids}) returned {got!r}, not the right string.")
     return Result.ok(f"my_decode is right in all {len(cases)} cases.")
+
+
+def check_one_hot_shape_prediction(predicted, name: str = "lakshmi") -> Result:
+    """Exercise 4: the shape of the one-hot matrix of ``^name$``, predicted before building it."""
+    table = CharTable.from_names(load_names())
+    shape = tuple(table.one_hot(table.wrap(name)).shape)
+    return check_prediction(
+        predicted,
+        shape,
+        f"the shape of the one-hot matrix of {table.wrap(name)!r}",
+        f"one row per symbol of the wrapped name ({shape[0]}), one column per symbol of the "
+        f"vocabulary ({shape[1]}).",
+    )

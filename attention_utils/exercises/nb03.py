@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from attention_utils.exercises.core import Result, compare_tensor
+from attention_utils.exercises.core import Result, check_prediction, compare_tensor
 from attention_utils.vocab import CharTable
 
 
@@ -50,3 +50,23 @@ def check_rows_with_gradient(answer, table: CharTable, name: str = "ravi") -> Re
     if len(got) > len(want):
         return Result.fail("too many rows: a symbol that is not in the name is not looked up.")
     return Result.fail("not those rows: which symbols does the wrapped name contain?")
+
+
+def check_equal_rows_prediction(predicted, embedding: nn.Embedding, table: CharTable) -> Result:
+    """Exercise 4: the pairs of positions ``(i, j)``, ``i < j``, whose rows of
+    ``embedding(ids of ^anna$)`` are equal, predicted before computing them."""
+    x = embedding(table.encode("^anna$")).detach()
+    pairs = sorted(
+        (i, j) for i in range(len(x)) for j in range(i + 1, len(x)) if torch.equal(x[i], x[j])
+    )
+    try:
+        predicted = sorted(tuple(sorted(int(k) for k in pair)) for pair in predicted)
+    except (TypeError, ValueError):
+        if predicted is not None and predicted is not Ellipsis:
+            return Result.fail("write the pairs as a list of (i, j) tuples, e.g. [(0, 5)].")
+    return check_prediction(
+        predicted,
+        pairs,
+        "the list of pairs with equal rows",
+        "an embedding is a lookup by symbol, so equal symbols get equal rows, wherever they are.",
+    )

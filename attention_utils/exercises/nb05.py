@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from attention_utils.attention import attention_matrix, causal_mask, padding_mask
-from attention_utils.exercises.core import Result, call_answer, diagnose
+from attention_utils.exercises.core import Result, call_answer, check_prediction, diagnose
 
 
 def _scaled_weight_mistakes(q: torch.Tensor, k: torch.Tensor, what: str) -> list:
@@ -192,4 +192,20 @@ def check_attention_function(fn: Callable) -> Result:
     return Result.ok(
         f"{what} agrees with attention_matrix on all {len(cases)} cases, batches and masks "
         "included."
+    )
+
+
+def check_spread_prediction(predicted, d_k: int = 1024, n_pairs: int = 4000) -> Result:
+    """Exercise 4: the standard deviation of ``q · k`` for random ``q, k`` of ``d_k`` numbers
+    (mean 0, variance 1), predicted before measuring it; within 10%."""
+    gen = torch.Generator().manual_seed(5)
+    q, k = torch.randn(2, n_pairs, d_k, generator=gen)
+    spread = round(float((q * k).sum(-1).std()), 1)
+    return check_prediction(
+        predicted,
+        spread,
+        f"the measured spread of q · k for d_k = {d_k}",
+        f"a sum of d_k products of variance 1 has variance d_k, so its spread is "
+        f"sqrt({d_k}) = {math.sqrt(d_k):g}.",
+        tolerance=0.1,
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import torch
 
-from attention_utils.attention import causal_mask, masked_softmax
-from attention_utils.exercises.core import Result, call_answer, compare_tensor
+from attention_utils.attention import attention_matrix, causal_mask, masked_softmax
+from attention_utils.exercises.core import Result, call_answer, check_prediction, compare_tensor
 from attention_utils.positions import sinusoidal_positions
+from attention_utils.vocab import CharTable
 
 
 def check_causal_mask(fn) -> Result:
@@ -125,3 +126,26 @@ def check_sinusoidal(fn) -> Result:
                 return Result.fail(f"{what} is transposed: one row per position, please.")
             return result
     return Result.ok("sines and cosines at every frequency, for every size tried.")
+
+
+def check_first_letter_prediction(predicted, d_model: int = 8) -> Result:
+    """Exercise 4: with the causal mask, how many of the outputs of ``^abhishek$`` change when
+    its first letter changes (``^obhishek$``)? Predicted, then measured on a random layer."""
+    table = CharTable.from_names(["abhishek", "obhishek"])
+    gen = torch.Generator().manual_seed(6)
+    embed = torch.randn(len(table), d_model, generator=gen)
+    positions = torch.randn(10, d_model, generator=gen)
+    w_q, w_k, w_v = torch.randn(3, d_model, d_model, generator=gen) * d_model**-0.5
+
+    def outputs(name: str) -> torch.Tensor:
+        x = embed[table.encode(table.wrap(name))] + positions
+        return attention_matrix(x @ w_q, x @ w_k, x @ w_v, causal_mask(10))[0]
+
+    moved = (outputs("abhishek") - outputs("obhishek")).abs().amax(-1) > 0
+    return check_prediction(
+        predicted,
+        int(moved.sum()),
+        "the number of outputs that change",
+        "every position from the changed letter on has it in its past, so all but the "
+        "output of ^ change; the mask hides the future, not the past.",
+    )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import einops
 import torch
 
-from attention_utils.attention import MultiHeadAttention
 from attention_utils.exercises.core import Result, call_answer, compare_tensor
 
 #: Exercise 1's sizes.
@@ -112,39 +111,45 @@ def check_split_heads(fn) -> Result:
     return Result.ok("each head gets its own block of features, for every shape tried.")
 
 
-def check_param_count(fn) -> Result:
-    """Exercise 3: ``fn(d_model, n_heads)``, the parameters of ``MultiHeadAttention(d_model, n_heads)``."""
+def causal_mult_adds_reference(d_model: int, n_heads: int, T: int) -> int:
+    """Multiply-adds of one causal ``MultiHeadAttention`` that skips the masked pairs: the four
+    projections, then for query i only the keys j <= i, in the scores and the weighted sum."""
+    pairs = T * (T + 1) // 2  # row i has i + 1 keys
+    return 4 * T * d_model * d_model + 2 * pairs * d_model
+
+
+def check_causal_mult_adds(fn) -> Result:
+    """Exercise 3: ``fn(d_model, n_heads, T)``, the multiply-adds of a causal layer that skips
+    the masked pairs."""
     if not callable(fn):
-        return Result.fail(f"n_params should be a function, got {type(fn).__name__}.")
-    for d_model, h in ((8, 1), (8, 2), (8, 4), (12, 3), (64, 8)):
-        want = sum(p.numel() for p in MultiHeadAttention(d_model, h).parameters())
-        got = call_answer(fn, "n_params", d_model, h)
+        return Result.fail(f"causal_mult_adds should be a function, got {type(fn).__name__}.")
+    for d_model, h, T in ((8, 1, 10), (8, 4, 10), (16, 2, 7), (64, 8, 12), (12, 3, 1)):
+        want = causal_mult_adds_reference(d_model, h, T)
+        got = call_answer(fn, "causal_mult_adds", d_model, h, T)
         if isinstance(got, Result):
             return got
         if isinstance(got, float) and got.is_integer():
             got = int(got)
         if not isinstance(got, int) or isinstance(got, bool):
-            return Result.fail(f"n_params should return a whole number, got {got!r}.")
+            return Result.fail(f"causal_mult_adds should return a whole number, got {got!r}.")
         if got == want:
             continue
-        d2 = d_model * d_model
+        projections = 4 * T * d_model * d_model
         hint = {
-            4 * d2: "the four projections have biases too.",
-            3 * d2 + 3 * d_model: "there are four projections: q, k, v and the output.",
-            3 * d2: "there are four projections (q, k, v, output), and they have biases.",
-            (4 * d2 + 4 * d_model)
-            * h: "the heads share the projections; they are not copied per head.",
-            4 * d2 // h
-            + 4
-            * d_model: "each head uses a slice of the full projections; they are not smaller matrices.",
-            4 * d2 // h
-            + 4
-            * d_model
-            // h: "each head uses a slice of the full projections; they are not smaller matrices.",
+            projections + 2 * T * T * d_model: "that counts all T² pairs; with the mask, "
+            "query i needs only the keys up to itself.",
+            2 * (T * (T + 1) // 2) * d_model: "the four projections cost multiply-adds too.",
+            projections + T * (T - 1) * d_model: "query i may also look at itself: row i "
+            "has i + 1 keys, not i.",
+            projections + T * (T + 1) * d_model * h: "the heads split d_model between them: "
+            "each head's dot products have d_model / n_heads terms.",
+            projections + (T * (T + 1) // 2) * d_model: "the weighted sum of the values skips "
+            "the same pairs as the scores, and costs as much.",
         }.get(got)
         if hint is None:
             hint = f"that is too {'high' if got > want else 'low'}."
-        return Result.fail(f"n_params({d_model}, {h}) = {got}: {hint}")
+        return Result.fail(f"causal_mult_adds({d_model}, {h}, {T}) = {got}: {hint}")
     return Result.ok(
-        "four d_model x d_model projections with biases, whatever the number of heads."
+        "4 T d_model² for the projections and T (T + 1) d_model for the T (T + 1) / 2 pairs "
+        "left by the mask: a little more than half the unmasked attention, projections unchanged."
     )

@@ -73,7 +73,7 @@ def check_uniform_prediction(fn) -> Result:
         if not result:
             return result
     trained, untrained, table = _models()
-    T = len(PROBE_NAME) + 2
+    T = len(PROBE_NAME) + 1  # ^name: what the model reads
     prediction = torch.as_tensor(fn(T), dtype=torch.float64)
     real = _weights(untrained, table, PROBE_NAME).double()  # (L, H, T, T)
     gap = float((real - prediction).abs().max())

@@ -67,7 +67,9 @@ def _site_is_stale() -> bool:
     if not index.exists():
         return True
     built = index.stat().st_mtime
-    sources = series_notebooks() + [p for p in (ROOT / "site").glob("*") if p.is_file()]
+    sources = series_notebooks() + [
+        p for folder in ("site", "site/explorer") for p in (ROOT / folder).glob("*") if p.is_file()
+    ]
     return any(p.stat().st_mtime > built for p in sources)
 
 

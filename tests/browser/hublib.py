@@ -18,7 +18,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,8 @@ from pathlib import Path
 import psutil
 import requests
 from lablib import free_port
+
+from course.sizing import Poller
 
 ROOT = Path(__file__).resolve().parents[2]
 #: configurable-http-proxy, installed by ``npm ci`` in hub/ (``make hub-assets``).
@@ -194,13 +195,12 @@ def kind_of(cmdline: list[str]) -> str:
     return "other"
 
 
-class Watcher(threading.Thread):
+class Watcher(Poller):
     """Samples the machine's memory and every process below the hub, in a thread."""
 
     def __init__(self, hub_pid: int, interval: float = 0.25):
-        super().__init__(daemon=True)
+        super().__init__(interval)
         self.hub_pid = hub_pid
-        self.interval = interval
         self.baseline_used = self.peak_used = psutil.virtual_memory().used
         self.peak_class = 0  # the largest sum of RSS over the hub and everything below it
         self.seen: dict[int, float] = {}  # pid -> create_time
@@ -208,7 +208,6 @@ class Watcher(threading.Thread):
         self.peak_rss: dict[int, int] = {}
         self.wide_listeners: list[str] = []
         self.listeners: set[tuple[int, str, int]] = set()
-        self._halt = threading.Event()
         self._count = 0
 
     def processes(self) -> list[psutil.Process]:
@@ -249,15 +248,6 @@ class Watcher(threading.Thread):
                     f"{self.kinds[conn.pid]} pid {conn.pid} listens on "
                     f"{conn.laddr.ip}:{conn.laddr.port}"
                 )
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.sample()
-            self._halt.wait(self.interval)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
 
     def peak_of(self, kind: str) -> int:
         """The largest peak RSS of one process of this kind (bytes; 0 if none was seen)."""

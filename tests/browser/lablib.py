@@ -135,6 +135,8 @@ CELLS_JS = """
   .map((cell, index) => ({
     index,
     code: cell.classList.contains('jp-CodeCell'),
+    // a solution cell is collapsed (its source hidden): no prompt shows whether it ran
+    collapsed: !!cell.querySelector('.jp-InputPlaceholder'),
     prompt: (cell.querySelector('.jp-InputPrompt') || {}).textContent || '',
     error: [...cell.querySelectorAll(
         ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
@@ -228,7 +230,7 @@ def run_all(page, name: str, timeout_s: float = 240) -> list[dict]:
             raise AssertionError(
                 f"{name}: cell {c['index']} raised an error:\n{c['source']}\n---\n{c['error']}"
             )
-        code = [c for c in state if c["code"]]
+        code = [c for c in state if c["code"] and not c["collapsed"]]
         waiting = [c for c in code if not any(ch.isdigit() for ch in c["prompt"])]
         idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
         if code and not waiting and idle:

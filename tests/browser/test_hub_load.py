@@ -33,7 +33,7 @@ from course.notebooks import clone_folder, find_notebooks, nbgitpuller_url
 
 STUDENTS = int(os.environ.get("ATTENTION_NAMES_HUB_STUDENTS", "5"))
 NB04, NB09, NB01 = "04_attention_loops.ipynb", "09_explorer.ipynb", "01_names.ipynb"
-CHECK = "# NBVAL_CHECK_OUTPUT"
+CHECK = "nbval-check-output"  # the cell tag whose outputs nbval compares
 FOLDER = clone_folder()
 #: Generous for a 2-core machine shared by the whole class (and by other work).
 CELL_TIMEOUT = 90 + 15 * STUDENTS
@@ -54,11 +54,11 @@ def committed(name: str) -> dict:
 
 
 def checked_outputs(nb: dict) -> dict[int, str]:
-    """Index -> output text of every cell marked ``# NBVAL_CHECK_OUTPUT``."""
+    """Index -> output text of every cell tagged ``nbval-check-output``."""
     return {
         i: output_text(cell.get("outputs", []))
         for i, cell in enumerate(nb["cells"])
-        if cell["cell_type"] == "code" and "".join(cell["source"]).lstrip().startswith(CHECK)
+        if cell["cell_type"] == "code" and CHECK in cell.get("metadata", {}).get("tags", [])
     }
 
 
@@ -156,7 +156,7 @@ def test_a_class_on_the_hub(hub_class, bare_repo, capsys):
     explorer, victim = students[0], students[-1]
     link = nbgitpuller_url(hub.url, NB01, repo=f"file://{bare_repo}")
     expected04, expected09 = checked_outputs(committed(NB04)), checked_outputs(committed(NB09))
-    assert expected04 and expected09, "no # NBVAL_CHECK_OUTPUT cell to compare"
+    assert expected04 and expected09, f"no cell tagged {CHECK} to compare"
     path04 = f"{FOLDER}/notebooks/{NB04}"
     results: dict[str, dict] = {s.name: {} for s in students}
     victim_at_cell = threading.Event()

@@ -16,7 +16,7 @@ from browserlib import Problems, notebook_04, series_notebooks, watch
 from course.landing import read_info
 
 NOTEBOOKS = series_notebooks()
-PAGES = ["index.html", "search.html", "genindex.html"] + [
+PAGES = ["index.html", "search.html", "genindex.html", "explorer.html"] + [
     f"notebooks/{path.stem}.html" for path in NOTEBOOKS
 ]
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
