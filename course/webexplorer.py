@@ -11,7 +11,8 @@ the series' colour map. It is a ``<script src>`` (not fetched JSON), so the page
 from disk too.
 
 The export reads the model's sizes from its config and refuses, with a message that says
-what, a model it cannot reproduce: positions neither learned nor sinusoidal, another norm,
+what, a model it cannot reproduce: positions other than a table added to the embeddings
+(learned or sinusoidal) and/or a score per head and distance (relative), another norm,
 activation or MLP, or any parameter it does not know. Then it runs the exported numbers through
 :func:`numpy_forward` and compares them with PyTorch, so a change of the model that slips past
 those checks fails the build instead of drawing wrong pictures.
@@ -34,7 +35,7 @@ from torch import nn
 from attention_utils.explorer import MESSAGES
 from attention_utils.models import CausalTransformer
 from attention_utils.plotting import CMAP
-from attention_utils.positions import LearnedPositions, SinusoidalPositions
+from attention_utils.positions import LearnedPositions, RelativePositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.vocab import END, START, CharTable
 from course.landing import EXPLORER_PAGE as PAGE
@@ -87,7 +88,13 @@ def _block(block, i: int, n_heads: int) -> dict:
         f"{where}.mlp is {kinds}, not Linear, GELU, Linear (and dropout)",
     )
     _need(mlp[1].approximate == "none", f"{where}.mlp uses GELU({mlp[1].approximate!r})")
-    return {
+    rel = getattr(block, "rel", None)
+    _need(
+        rel is None or type(rel) is RelativePositions,
+        f"{where}.rel is {type(rel).__name__}, not RelativePositions",
+    )
+    extra = {} if rel is None else {"rel": _f32(rel.table)}  # (n_heads, block_size)
+    return extra | {
         "ln1": _layer_norm(block.ln1, f"{where}.ln1"),
         "q": _linear(attn.q_proj, f"{where}.attn.q_proj"),
         "k": _linear(attn.k_proj, f"{where}.attn.k_proj"),
@@ -112,20 +119,24 @@ def export_model(model: CausalTransformer) -> dict:
     _need(isinstance(model, CausalTransformer), f"it is a {type(model).__name__}")
     config = model.config
     kinds = {LearnedPositions: "pos.table.weight", SinusoidalPositions: "pos.table"}
+    pos = getattr(model, "pos", None)
     _need(
-        type(model.pos) in kinds,
-        f"its positions are {type(model.pos).__name__}, not learned or sinusoidal",
+        pos is None or type(pos) in kinds,
+        f"its positions are {type(pos).__name__}, not learned or sinusoidal",
     )
-    known = {"tok_emb.weight", kinds[type(model.pos)], "ln_f.weight", "ln_f.bias"}
-    known |= {"head.weight", "head.bias"}
+    known = {"tok_emb.weight", "ln_f.weight", "ln_f.bias", "head.weight", "head.bias"}
+    known |= {kinds[type(pos)]} if pos is not None else set()
     known |= {f"blocks.{i}.{k}" for i in range(len(model.blocks)) for k in _BLOCK_KEYS}
+    known |= {f"blocks.{i}.rel.table" for i in range(len(model.blocks))}
+    _need(len(model.blocks) == config.n_layers, "its number of blocks is not config.n_layers")
+    blocks = [_block(b, i, config.n_heads) for i, b in enumerate(model.blocks)]  # says what
     unknown = sorted(set(model.state_dict()) - known)
     _need(not unknown, f"it has parameters the page does not compute: {unknown}")
-    _need(len(model.blocks) == config.n_layers, "its number of blocks is not config.n_layers")
     return {
         "tok_emb": _f32(model.tok_emb.weight),
-        "pos": _f32(model.state_dict()[kinds[type(model.pos)]]),  # (max_len, d_model)
-        "blocks": [_block(b, i, config.n_heads) for i, b in enumerate(model.blocks)],
+        # (max_len, d_model), or none: only relative positions
+        "pos": None if pos is None else _f32(model.state_dict()[kinds[type(pos)]]),
+        "blocks": blocks,
         "ln_f": _layer_norm(model.ln_f, "ln_f"),
         "head": _linear(model.head, "head"),
     }
@@ -187,13 +198,19 @@ def numpy_forward(weights: dict, ids: list[int], n_heads: int, causal: bool = Tr
         return x @ _array(p["w"]).T + _array(p["b"])
 
     T = len(ids)
-    x = _array(weights["tok_emb"])[ids] + _array(weights["pos"])[:T]
+    x = _array(weights["tok_emb"])[ids]
+    if weights["pos"] is not None:
+        x = x + _array(weights["pos"])[:T]
+    i = np.arange(T)
+    distance = np.clip(i[:, None] - i[None, :], 0, None)  # how far back key j is from query i
     allowed = np.tril(np.ones((T, T), dtype=bool)) if causal else np.ones((T, T), dtype=bool)
     maps = []
     for block in weights["blocks"]:
         h = norm(x, block["ln1"])
         q, k, v = (lin(h, block[n]).reshape(T, n_heads, -1).transpose(1, 0, 2) for n in "qkv")
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+        if "rel" in block:  # a learned score per head and distance back
+            scores = scores + _array(block["rel"])[:, distance]
         scores = np.where(allowed, scores, -np.inf)
         w = np.exp(scores - scores.max(-1, keepdims=True))
         w /= w.sum(-1, keepdims=True)

@@ -8,7 +8,7 @@ import base64
 import copy
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -88,8 +88,10 @@ def test_export_carries_what_the_page_needs(trained, exported):
     for kind in ("trained", "untrained"):
         weights = exported["models"][kind]
         assert weights["tok_emb"]["shape"] == [len(table), config.d_model]
-        assert weights["pos"]["shape"] == [config.block_size, config.d_model]
+        assert config.positions == "relative" and weights["pos"] is None
         assert len(weights["blocks"]) == config.n_layers
+        for block in weights["blocks"]:
+            assert block["rel"]["shape"] == [config.n_heads, config.block_size]
         assert weights["blocks"][0]["fc1"]["w"]["shape"] == [config.d_ff, config.d_model]
         assert weights["head"]["w"]["shape"] == [len(table), config.d_model]
     first = exported["models"]["trained"]["tok_emb"]
@@ -113,6 +115,30 @@ def test_another_shape_of_model_is_exported_from_its_config():
     assert web.check_export(data, {"trained": model}, TABLE) < 1e-5
 
 
+@pytest.mark.parametrize("positions", ["relative", "both"])
+def test_relative_positions_and_a_tied_head_are_computed_as_pytorch_does(positions):
+    config = replace(OTHER, positions=positions, tie_weights=True)
+    model = small(seed=7, config=config)
+    with torch.no_grad():  # they start at zero, which would hide a page that ignores them
+        for i, block in enumerate(model.blocks):
+            block.rel.table.copy_(
+                torch.linspace(-2.0, 3.0, block.rel.table.numel()).view_as(block.rel.table)
+                * (i + 1)
+            )
+    data = web.export(model, model, TABLE)
+    weights = data["models"]["trained"]
+    assert (weights["pos"] is None) == (positions == "relative")
+    assert all(b["rel"]["shape"] == [3, OTHER.block_size] for b in weights["blocks"])
+    assert weights["head"]["w"] == weights["tok_emb"]  # the tied head is the embedding
+    for name in ["a", "abc", "z" * data["max_letters"]]:
+        assert web.check_export(data, {"trained": model}, TABLE, [name]) < 1e-5
+    # The scores per distance matter: without them the numbers are not PyTorch's.
+    for block in weights["blocks"]:
+        del block["rel"]
+    with pytest.raises(web.UnsupportedModel, match="differ from PyTorch by"):
+        web.check_export(data, {"trained": model}, TABLE, ["abcd"])
+
+
 @pytest.mark.parametrize(
     ("change", "said"),
     [
@@ -122,6 +148,7 @@ def test_another_shape_of_model_is_exported_from_its_config():
         (lambda m: setattr(m, "extra", nn.Linear(2, 2)), "parameters the page does not compute"),
         (lambda m: setattr(m.blocks[2], "ln1", nn.Identity()), "blocks[2].ln1 is Identity"),
         (lambda m: setattr(m.head, "bias", None), "head has no bias"),
+        (lambda m: setattr(m.blocks[1], "rel", nn.Linear(2, 2)), "blocks[1].rel is Linear"),
     ],
 )
 def test_a_model_the_page_cannot_compute_is_refused_by_name(change, said):

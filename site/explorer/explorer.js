@@ -28,8 +28,9 @@
     const norm = (p) => ({ w: decode(p.w), b: decode(p.b), eps: p.eps });
     return {
       tokEmb: decode(model.tok_emb),
-      pos: decode(model.pos),
+      pos: model.pos ? decode(model.pos) : null, // none: only relative positions
       blocks: model.blocks.map((b) => ({
+        rel: b.rel ? decode(b.rel) : null, // (heads, block_size): a score per distance back
         ln1: norm(b.ln1), q: lin(b.q), k: lin(b.k), v: lin(b.v), o: lin(b.o),
         ln2: norm(b.ln2), fc1: lin(b.fc1), fc2: lin(b.fc2),
       })),
@@ -81,7 +82,9 @@
     const T = ids.length, d = SIZES.d_model, H = SIZES.n_heads, dh = d / H;
     let x = new Float64Array(T * d);
     for (let t = 0; t < T; t++) {
-      for (let c = 0; c < d; c++) x[t * d + c] = model.tokEmb[ids[t] * d + c] + model.pos[t * d + c];
+      for (let c = 0; c < d; c++) {
+        x[t * d + c] = model.tokEmb[ids[t] * d + c] + (model.pos ? model.pos[t * d + c] : 0);
+      }
     }
     const maps = [];
     for (const b of model.blocks) {
@@ -97,6 +100,8 @@
             let s = 0;
             for (let c = 0; c < dh; c++) s += q[i * d + off + c] * k[j * d + off + c];
             w[i * T + j] = s / Math.sqrt(dh);
+            // relative positions: the head's score for how far back key j is (0 if ahead)
+            if (b.rel) w[i * T + j] += b.rel[hd * SIZES.block_size + Math.max(i - j, 0)];
             if (w[i * T + j] > max) max = w[i * T + j];
           }
           let sum = 0;
