@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
 from attention_utils.models import (
     IGNORE_INDEX,
@@ -23,6 +22,7 @@ from attention_utils.models import (
     check_model_table,
     encode_batch,
 )
+from attention_utils.progress import progress_bar
 from attention_utils.runtime import one_thread, resolve_device, set_seed
 from attention_utils.vocab import CharTable
 
@@ -226,7 +226,7 @@ def train_model(
         torch.set_num_threads(config.threads)
     start = time.perf_counter()
     try:
-        with tqdm(total=config.steps, desc="training", disable=not progress) as bar:
+        with progress_bar(config.steps, "training", enabled=progress) as bar:
             model.train()
             batches = _batches((targets_all != IGNORE_INDEX).sum(1).cpu(), config, gen)
             for step in range(config.steps):

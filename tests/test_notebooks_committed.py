@@ -57,6 +57,22 @@ def test_no_error_outputs_and_figures_are_stored(notebook):
     assert images >= 1, f"{path.name}: no figure is stored, a reader would see none"
 
 
+def test_a_static_view_reads_every_output(notebook):
+    """GitHub's viewer and the site show the text of a widget or a progress bar: it must say
+    what happened, not a repr of widget classes or a bar stuck at its start."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = data.get("text/plain", "") + out.get("text", "")
+            assert not re.match(r"\s*(VBox|HBox|Output|Text|Dropdown)\(", text), (
+                f"{path.name} cell {i} shows a widget's repr: {text[:60]!r}"
+            )
+            assert not re.search(r"\b0%\|", text), f"{path.name} cell {i}: a progress bar at 0%"
+            if "application/vnd.jupyter.widget-view+json" in data:
+                assert "image/png" in data, f"{path.name} cell {i}: a widget with no picture"
+
+
 def test_shape_of_a_lesson(notebook):
     path, nb = notebook
     md = [c.source for c in nb.cells if c.cell_type == "markdown"]
