@@ -187,3 +187,44 @@ def plot_attention_grid(
     if suptitle:
         fig.suptitle(suptitle, y=1.0, parse_math=False)  # above the first row's titles
     return fig
+
+
+def embedding_map(weights) -> tuple[torch.Tensor, float]:
+    """Rows of an embedding table ``(V, d)`` -> ``(coords (V, 2), explained)``: the rows,
+    centred, on their two main directions (principal components, by SVD), and the share of
+    the variance those two directions hold."""
+    w = torch.as_tensor(weights).detach().double()
+    if w.dim() != 2 or min(w.shape) < 2:
+        raise ValueError(
+            f"an embedding table (V, d) with V, d >= 2 is needed, got {tuple(w.shape)}"
+        )
+    centred = w - w.mean(dim=0)
+    _, s, vt = torch.linalg.svd(centred, full_matrices=False)
+    return centred @ vt[:2].T, float((s[:2] ** 2).sum() / (s**2).sum())
+
+
+def plot_embedding_map(weights, symbols: Sequence[str], ax=None, title: str = "embeddings"):
+    """The 2-D map of :func:`embedding_map`, one labelled point per symbol: vowels orange,
+    ``^`` and ``$`` red, the other letters blue. Returns the Axes."""
+    coords, explained = embedding_map(weights)
+    if len(symbols) != len(coords):
+        raise ValueError(f"{len(symbols)} symbols for {len(coords)} rows of embeddings")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5))
+    for symbol, (x, y) in zip(symbols, coords.tolist(), strict=True):
+        colour = "tab:orange" if symbol in "aeiou" else "tab:red" if symbol in "^$" else "tab:blue"
+        ax.scatter(x, y, color=colour, s=14)
+        ax.annotate(
+            symbol,
+            (x, y),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=11,
+            color=colour,
+            parse_math=False,
+        )
+    ax.set(xlabel="first principal component", ylabel="second principal component")
+    ax.set_title(f"{title} ({explained:.0%} of the variance)", parse_math=False)
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axvline(0, color="grey", lw=0.5)
+    return ax

@@ -2,7 +2,9 @@
 
 1. :func:`check_bigram_probs`: counts ``(V, V)`` -> add-alpha smoothed probabilities;
 2. :func:`check_nll`: the mean negative log-likelihood per character, padding ignored;
-3. :func:`check_temperature`: logits and a temperature -> the probabilities to sample from.
+3. :func:`check_temperature`: logits and a temperature -> the probabilities to sample from;
+4. :func:`check_variants`: the model without positions, without the mask, with one head, and a
+   prediction of which trains to the lowest validation NLL.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ import math
 
 import torch
 
-from attention_utils.exercises.core import Result, as_number, call_answer, compare_tensor
+from attention_utils.exercises.core import (
+    Result,
+    as_number,
+    call_answer,
+    check_prediction,
+    compare_tensor,
+)
 from attention_utils.models import IGNORE_INDEX
 
 # --------------------------------------------------------------------------- exercise 1
@@ -134,3 +142,76 @@ def check_temperature(fn) -> Result:
         if not result:
             return result
     return Result.ok("low temperatures sharpen, high ones flatten, and each sums to 1.")
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+#: The variants of exercise 4, as ``variant(kind)`` takes them.
+VARIANTS = ("full", "no positions", "no mask", "one head")
+
+
+def _parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _shape_of(model, kind: str, full) -> str | None:
+    """What is wrong with ``model`` as the variant ``kind`` (None: nothing)."""
+    blocks = list(getattr(model, "blocks", []))
+    if not blocks or not all(hasattr(b, "rel") and hasattr(b, "causal") for b in blocks):
+        return "it should be a NameTransformer, whose blocks have `rel` and `causal`"
+    heads = {b.attn.n_heads for b in blocks}
+    want_heads = {1} if kind == "one head" else {full.blocks[0].attn.n_heads}
+    if heads != want_heads:
+        return f"its blocks have {sorted(heads)} heads, not {sorted(want_heads)}"
+    if kind == "no positions" and any(b.rel is not None for b in blocks):
+        return "a block still has its relative positions: set `block.rel = None` in every block"
+    if kind != "no positions" and any(b.rel is None for b in blocks):
+        return "a block has lost its relative positions, which only 'no positions' drops"
+    if kind == "no mask" and any(b.causal for b in blocks):
+        return "a block still uses the causal mask: set `block.causal = False` in every block"
+    if kind != "no mask" and not all(b.causal for b in blocks):
+        return "a block has no causal mask, which only 'no mask' drops"
+    return None
+
+
+def check_variants(variant, lowest, results: dict) -> Result:
+    """Exercise 4: ``variant(kind)`` for each of :data:`VARIANTS` gives the model asked for;
+    ``results[kind]["validation NLL"]`` (and ``["with the mask"]``) are what the notebook
+    measured; ``lowest`` is the prediction of the variant with the lowest validation NLL."""
+    models = {}
+    for kind in VARIANTS:
+        got = call_answer(variant, "variant", kind)
+        if isinstance(got, Result):
+            return got
+        models[kind] = got
+    for kind, model in models.items():
+        wrong = _shape_of(model, kind, models["full"])
+        if wrong:
+            return Result.fail(f"variant({kind!r}): {wrong}.")
+    rel = models["full"].blocks[0].rel.table.numel() * len(models["full"].blocks)
+    if _parameters(models["full"]) - _parameters(models["no positions"]) != rel:
+        return Result.fail(
+            "variant('no positions') should differ from the full model only by the tables of "
+            f"relative positions ({rel} numbers)."
+        )
+    missing = [k for k in VARIANTS if k not in results]
+    if missing:
+        return Result.fail(f"results has no line for {missing}: run the cell that trains them.")
+    nll = {k: as_number(results[k]["validation NLL"], f"results[{k!r}]") for k in VARIANTS}
+    bad = [k for k, v in nll.items() if isinstance(v, Result) or not math.isfinite(v)]
+    if bad:
+        return Result.fail(f"the validation NLL of {bad} is not a finite number.")
+    actual = min(nll, key=nll.get)
+    masked = results["no mask"]["with the mask"]
+    others = [nll[k] for k in VARIANTS if k != "no mask"]
+    why = (
+        f"without the mask each character sees the next one, the very character it must "
+        f"predict, and learns to copy it ({nll['no mask']:.3f}). Read with the mask, as when "
+        f"it writes a name one character at a time, it scores {masked:.3f}, against "
+        f"{nll['full']:.3f} for the full model. The other variants are within "
+        f"{max(others) - min(others):.3f} of each other after this short training: too "
+        "close to rank without more steps and more folds (make bench)."
+    )
+    if actual != "no mask":
+        why = f"lowest here: {actual!r} ({nll[actual]:.3f})."
+    return check_prediction(lowest, actual, "the variant with the lowest validation NLL", why)
