@@ -2,7 +2,7 @@
 
     >>> from attention_utils.explorer import Explorer
     >>> explorer = Explorer()          # the trained model of notebook 08 (cached or trained)
-    >>> explorer.widget                # in a notebook: the controls and the heatmap
+    >>> explorer                       # in a notebook: the controls and the heatmap
 
 **Layout** (:attr:`Explorer.widget`, top to bottom). Every widget has a stable CSS class,
 given with ``add_class``, for styling and browser tests:
@@ -45,6 +45,7 @@ changed (blitting). ``python -m attention_utils.bench --explorer`` prints the re
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import time
@@ -60,47 +61,9 @@ from attention_utils.models import CausalTransformer, check_model_table
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.render import HeatmapRenderer
 from attention_utils.sampling import mark_new, sample
-from attention_utils.vocab import END, START, CharTable
+from attention_utils.vocab import CharTable, check_name, friendly
 
 ALL_HEADS = "all"
-
-
-#: What the explorer says about a name it cannot read; ``format`` fills in reprs and numbers.
-#: The site's explorer page gets these templates in its data file: both say the same words.
-MESSAGES = {
-    "empty": "type a name (letters a-z)",
-    "too_long": "{name} has {n} letters; this model reads names of at most {max_letters} letters",
-    "unknown": "The model cannot read {shown} in {text}: it only knows the letters a-z "
-    "(vocabulary {vocabulary}). Try a name spelled with those.",
-}
-
-
-def check_name(text: str, table: CharTable, max_letters: int) -> str:
-    """The name in ``text`` as the model reads it: stripped and lowercased. Raises ValueError
-    for an empty or too long name, KeyError naming a character outside the vocabulary."""
-    name = text.strip().lower()
-    if not name:
-        raise ValueError(MESSAGES["empty"])
-    table.encode(name)  # KeyError for an unknown character
-    tokens = [ch for ch in (START, END) if ch in name]
-    if tokens:  # symbols of the table, but not letters of a name
-        raise KeyError(f"{tokens[0]!r} marks the start or end of a name; it is not a letter")
-    if len(name) > max_letters:
-        raise ValueError(
-            MESSAGES["too_long"].format(name=repr(name), n=len(name), max_letters=max_letters)
-        )
-    return name
-
-
-def friendly(error: Exception, text: str, table: CharTable) -> str:
-    """A message for the explorer: what is wrong with ``text``, in plain words."""
-    if isinstance(error, KeyError):
-        letters = set(table.stoi) - {START, END}
-        bad = sorted({ch for ch in text.strip().lower() if ch not in letters}, key=text.find)
-        shown = ", ".join(repr(ch) for ch in bad)
-        text, vocabulary = repr(text.strip()), table.describe()
-        return MESSAGES["unknown"].format(shown=shown, text=text, vocabulary=vocabulary)
-    return str(error)[:1].upper() + str(error)[1:] + "."
 
 
 class Explorer:
@@ -238,7 +201,7 @@ class Explorer:
             self.message.value = f'<span style="color:#b00020">⚠ {html.escape(friendly(error, self.name.value, self.table))}</span>'
             return False
         layer = self.weights(name)[self.layer.value]  # (H, T, T)
-        labels = list(self.table.wrap(name)[:-1])  # ^name: what the model reads
+        labels = list(self.table.reads(name))  # ^name: what the model reads
         head = self.head.value
         mask = "causal mask on" if self.mask.value else "causal mask off"
         where = f"{self.model.value} model · layer {self.layer.value}"
@@ -286,6 +249,16 @@ class Explorer:
     def message_text(self) -> str:
         """:attr:`message` as plain text ("" when the name is fine)."""
         return html.unescape(re.sub(r"<[^>]+>", "", self.message.value)).strip()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """The widget live; where no widget can run (GitHub's viewer, the site without the
+        widget state, a student copy's preview), the last heatmap and a line of text."""
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        caption = html.unescape(re.sub(r"<[^>]+>", "", self.caption.value))
+        bundle["text/plain"] = f"Attention explorer (run the notebook to use it): {caption}"
+        if self.heatmap.value:
+            bundle["image/png"] = base64.b64encode(self.heatmap.value).decode()
+        return bundle
 
     @property
     def figure(self) -> Figure | None:

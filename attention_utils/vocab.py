@@ -82,13 +82,17 @@ class CharTable:
             ids.append(self.stoi[ch])
         return torch.tensor(ids, dtype=torch.long)
 
+    def reads(self, name: str) -> str:
+        """``^name``: one name as a model reads it (``$`` is only ever a target)."""
+        return self.wrap(name)[:-1]
+
     def batch(self, name: str) -> torch.Tensor:
         """``^name`` as ids of shape ``(1, T)``: one name as a model reads it.
 
         The end token ``$`` is never read: it is only a target (the model predicts it after
         the last letter), so a model's attention is drawn for ``^name``.
         """
-        return self.encode(self.wrap(name)[:-1])[None]
+        return self.encode(self.reads(name))[None]
 
     def decode(self, ids: torch.Tensor | np.ndarray | Sequence[int]) -> str:
         """Ids (1-D tensor, array or list) -> string. Unknown ids raise a KeyError."""
@@ -112,3 +116,43 @@ class CharTable:
     def one_hot(self, text: str) -> torch.Tensor:
         """``text`` -> float one-hot matrix, shape ``(len(text), len(self))``."""
         return torch.nn.functional.one_hot(self.encode(text), len(self)).float()
+
+
+# --------------------------------------------------------------------------- typed names
+
+#: What the explorers (notebook 09's and the site's page) say about a typed name a model cannot
+#: read; ``format`` fills in reprs and numbers. The page gets these templates in its data file.
+MESSAGES = {
+    "empty": "type a name (letters a-z)",
+    "too_long": "{name} has {n} letters; this model reads names of at most {max_letters} letters",
+    "unknown": "The model cannot read {shown} in {text}: it only knows the letters a-z "
+    "(vocabulary {vocabulary}). Try a name spelled with those.",
+}
+
+
+def check_name(text: str, table: CharTable, max_letters: int) -> str:
+    """The name in ``text`` as the model reads it: stripped and lowercased. Raises ValueError
+    for an empty or too long name, KeyError naming a character outside the vocabulary."""
+    name = text.strip().lower()
+    if not name:
+        raise ValueError(MESSAGES["empty"])
+    table.encode(name)  # KeyError for an unknown character
+    tokens = [ch for ch in (START, END) if ch in name]
+    if tokens:  # symbols of the table, but not letters of a name
+        raise KeyError(f"{tokens[0]!r} marks the start or end of a name; it is not a letter")
+    if len(name) > max_letters:
+        raise ValueError(
+            MESSAGES["too_long"].format(name=repr(name), n=len(name), max_letters=max_letters)
+        )
+    return name
+
+
+def friendly(error: Exception, text: str, table: CharTable) -> str:
+    """A message for the explorer: what is wrong with ``text``, in plain words."""
+    if isinstance(error, KeyError):
+        letters = set(table.stoi) - {START, END}
+        bad = sorted({ch for ch in text.strip().lower() if ch not in letters}, key=text.find)
+        shown = ", ".join(repr(ch) for ch in bad)
+        text, vocabulary = repr(text.strip()), table.describe()
+        return MESSAGES["unknown"].format(shown=shown, text=text, vocabulary=vocabulary)
+    return str(error)[:1].upper() + str(error)[1:] + "."

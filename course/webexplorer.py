@@ -6,7 +6,7 @@ The page (``site/explorer/``: HTML, CSS and a hand-written forward pass in JavaS
 ``explorer/model.js``, written here: the weights of the trained model (from the cache of
 :func:`~attention_utils.pretrained.load_or_train`, trained if absent) and of the same model
 before training (:func:`~attention_utils.pretrained.untrained_model`), as base64 float32, with
-the character table, the explorer's messages (:data:`attention_utils.explorer.MESSAGES`) and
+the character table, the explorer's messages (:data:`attention_utils.vocab.MESSAGES`) and
 the series' colour map. It is a ``<script src>`` (not fetched JSON), so the page works opened
 from disk too.
 
@@ -32,12 +32,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from attention_utils.explorer import MESSAGES
 from attention_utils.models import CausalTransformer
 from attention_utils.plotting import CMAP
 from attention_utils.positions import LearnedPositions, RelativePositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
-from attention_utils.vocab import END, START, CharTable
+from attention_utils.vocab import END, MESSAGES, START, CharTable
 from course.landing import EXPLORER_PAGE as PAGE
 from course.notebooks import ROOT
 

@@ -8,9 +8,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from support import not_written
+from support import fails, not_written, passes
 
+from attention_utils.attention import MultiHeadAttention
 from attention_utils.exercises import nb08
+from attention_utils.positions import RelativePositions
 
 # --------------------------------------------------------------------------- exercise 1
 
@@ -122,3 +124,90 @@ def test_temperature_wrong_answers_are_diagnosed(fn, message):
     result = nb08.check_temperature(fn)
     assert not result.passed
     assert message in result.message, result.message
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+class Block(torch.nn.Module):
+    """What the check reads of notebook 08's Block: attn, rel, causal."""
+
+    def __init__(self, n_heads: int):
+        super().__init__()
+        self.attn = MultiHeadAttention(8, n_heads)
+        self.rel = RelativePositions(6, n_heads)
+        self.causal = True
+
+
+class Model(torch.nn.Module):
+    def __init__(self, n_heads: int = 4):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList(Block(n_heads) for _ in range(2))
+
+
+def variant(kind):
+    model = Model(1 if kind == "one head" else 4)
+    for block in model.blocks:
+        if kind == "no positions":
+            block.rel = None
+        if kind == "no mask":
+            block.causal = False
+    return model
+
+
+RESULTS = {
+    "full": {"validation NLL": 2.143, "with the mask": 2.143},
+    "no positions": {"validation NLL": 2.151, "with the mask": 2.151},
+    "no mask": {"validation NLL": 1.285, "with the mask": 4.217},
+    "one head": {"validation NLL": 2.138, "with the mask": 2.138},
+}
+
+
+def test_exercise_4_the_right_variants_and_prediction_pass():
+    result = nb08.check_variants(variant, "no mask", RESULTS)
+    passes(result)
+    assert "4.217" in result.message and "2.143" in result.message
+
+
+def test_exercise_4_a_wrong_prediction_is_told_why():
+    fails(nb08.check_variants(variant, "one head", RESULTS), "'no mask'", "copy it")
+    fails(nb08.check_variants(variant, ..., RESULTS), "write down your prediction")
+
+
+def only_first_block(kind):  # switches off a piece in one block of two
+    model = variant("full")
+    if kind == "no positions":
+        model.blocks[0].rel = None
+    if kind == "no mask":
+        model.blocks[0].causal = False
+    if kind == "one head":
+        model.blocks[0].attn = MultiHeadAttention(8, 1)
+    return model
+
+
+def everything_off(kind):  # each variant also loses what another one drops
+    model = variant(kind)
+    for block in model.blocks:
+        block.rel = None if kind != "full" else block.rel
+    return model
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragments"),
+    [
+        (only_first_block, ("variant('no positions')", "block.rel = None")),
+        (everything_off, ("variant('no mask')", "only 'no positions' drops")),
+        (lambda kind: variant("full"), ("variant('no positions')",)),
+        (lambda kind: torch.nn.Linear(2, 2), ("variant('full')", "NameTransformer")),
+        (not_written, ("variant",)),
+    ],
+)
+def test_exercise_4_wrong_variants_fail_with_their_message(answer, fragments):
+    fails(nb08.check_variants(answer, "no mask", RESULTS), *fragments)
+
+
+def test_exercise_4_needs_every_measurement():
+    partial = {k: v for k, v in RESULTS.items() if k != "one head"}
+    fails(nb08.check_variants(variant, "no mask", partial), "'one head'", "run the cell")
+    broken = {**RESULTS, "full": {"validation NLL": float("nan"), "with the mask": 1.0}}
+    fails(nb08.check_variants(variant, "no mask", broken), "not a finite number")

@@ -6,6 +6,7 @@ calls the observers) and clicking the button, without a browser.
 
 from __future__ import annotations
 
+import base64
 import string
 import time
 
@@ -59,25 +60,18 @@ def idx_of(name: str) -> torch.Tensor:
     return TABLE.batch(name)
 
 
-# --------------------------------------------------------------------------- names
-
-
-def test_check_name_and_friendly_messages():
-    assert ex.check_name("  Priya ", TABLE, 14) == "priya"
-    with pytest.raises(KeyError, match="é"):
-        ex.check_name("josé", TABLE, 14)
-    with pytest.raises(ValueError, match="at most 14 letters"):
-        ex.check_name("a" * 15, TABLE, 14)
-    with pytest.raises(ValueError, match="type a name"):
-        ex.check_name("   ", TABLE, 14)
-    try:
-        ex.check_name("r2d2 x", TABLE, 14)
-    except KeyError as e:
-        message = ex.friendly(e, "r2d2 x", TABLE)
-    assert "'2', ' '" in message and "a-z" in message and "Traceback" not in message
-
-
 # --------------------------------------------------------------------------- the widgets
+
+
+def test_a_static_view_gets_the_heatmap_and_a_line_of_text(explorer):
+    explorer.name.value = "kavya"
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # live in JupyterLab
+    assert base64.b64decode(bundle["image/png"]) == explorer.heatmap.value
+    assert bytes(explorer.heatmap.value).startswith(b"\x89PNG")
+    text = bundle["text/plain"]
+    assert text.startswith("Attention explorer (run the notebook to use it): kavya · trained")
+    assert "VBox" not in text and "<" not in text
 
 
 def test_layout_has_the_documented_css_classes(explorer):

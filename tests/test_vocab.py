@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from attention_utils.data import load_names
-from attention_utils.vocab import CharTable
+from attention_utils.vocab import CharTable, check_name, friendly
 
 NAMES = load_names()
 TABLE = CharTable.from_names(NAMES)
@@ -92,3 +92,25 @@ def test_only_integer_ids_decode(ids):
 def test_batch_is_what_a_model_reads_start_token_and_letters_without_the_end():
     table = CharTable.from_names(["ab"])
     assert table.batch("ab").tolist() == [table.encode("^ab").tolist()]
+
+
+def test_reads_is_the_name_with_the_start_token():
+    table = CharTable.from_names(["ab"])
+    assert table.reads("ab") == "^ab"
+    with pytest.raises(ValueError, match="empty"):
+        table.reads("")
+
+
+def test_check_name_and_friendly_messages():
+    assert check_name("  Priya ", TABLE, 14) == "priya"
+    with pytest.raises(KeyError, match="é"):
+        check_name("josé", TABLE, 14)
+    with pytest.raises(ValueError, match="at most 14 letters"):
+        check_name("a" * 15, TABLE, 14)
+    with pytest.raises(ValueError, match="type a name"):
+        check_name("   ", TABLE, 14)
+    try:
+        check_name("r2d2 x", TABLE, 14)
+    except KeyError as e:
+        message = friendly(e, "r2d2 x", TABLE)
+    assert "'2', ' '" in message and "a-z" in message and "Traceback" not in message

@@ -15,11 +15,11 @@ import pytest
 import torch
 from torch import nn
 
-from attention_utils.explorer import MESSAGES, Explorer, check_name, friendly
+from attention_utils.explorer import Explorer
 from attention_utils.models import ModelConfig
 from attention_utils.positions import SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
-from attention_utils.vocab import CharTable
+from attention_utils.vocab import MESSAGES, CharTable, check_name, friendly
 from course import webexplorer as web
 from course.landing import EXPLORER_PAGE
 

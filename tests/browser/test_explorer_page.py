@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from browserlib import Problems, watch
 
-from attention_utils.explorer import Explorer, check_name, friendly
+from attention_utils.explorer import Explorer
 from attention_utils.pretrained import load_or_train, untrained_model
+from attention_utils.vocab import check_name, friendly
 from course import webexplorer
 from course.landing import EXPLORER_PAGE
 
