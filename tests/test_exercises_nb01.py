@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from support import fails, passes
+
 from attention_utils.data import load_names
 from attention_utils.exercises import nb01
 from attention_utils.vocab import CharTable
@@ -16,10 +18,10 @@ TABLE = CharTable.from_names(NAMES)
 def test_nb01_count_starting_with():
     right = sum(n.startswith("s") for n in NAMES)
     assert nb01.check_count_starting_with(right, "s")
-    assert "contain" in nb01.check_count_starting_with(sum("s" in n for n in NAMES), "s").message
-    assert "end" in nb01.check_count_starting_with(sum(n.endswith("a") for n in NAMES), "a").message
-    assert "too high" in nb01.check_count_starting_with(right + 1, "s").message
-    assert "empty" in nb01.check_count_starting_with(..., "s").message
+    fails(nb01.check_count_starting_with(sum("s" in n for n in NAMES), "s"), "contain")
+    fails(nb01.check_count_starting_with(sum(n.endswith("a") for n in NAMES), "a"), "end")
+    fails(nb01.check_count_starting_with(right + 1, "s"), "too high")
+    fails(nb01.check_count_starting_with(..., "s"), "empty")
     assert not nb01.check_count_starting_with(float(right), "s")
 
 
@@ -29,9 +31,9 @@ def test_nb01_longest():
     assert nb01.check_longest(longest)
     assert nb01.check_longest(list(reversed(longest)))  # any order
     if len(longest) > 1:
-        assert "more name" in nb01.check_longest(longest[:1]).message
-    assert "longer" in nb01.check_longest([NAMES[1]]).message
-    assert "not names" in nb01.check_longest(["xyzzy"]).message
+        fails(nb01.check_longest(longest[:1]), "more name")
+    fails(nb01.check_longest([NAMES[1]]), "longer")
+    fails(nb01.check_longest(["xyzzy"]), "not names")
 
 
 def test_nb01_letter_share():
@@ -39,15 +41,15 @@ def test_nb01_letter_share():
         return sum(n.count(letter) for n in names) / sum(map(len, names))
 
     assert nb01.check_letter_share(right)
-    assert "percentage" in nb01.check_letter_share(lambda ns, c: 100 * right(ns, c)).message
-    assert "count" in nb01.check_letter_share(lambda ns, c: sum(n.count(c) for n in ns)).message
+    fails(nb01.check_letter_share(lambda ns, c: 100 * right(ns, c)), "percentage")
+    fails(nb01.check_letter_share(lambda ns, c: sum(n.count(c) for n in ns)), "count")
     per_name = nb01.check_letter_share(lambda ns, c: sum(n.count(c) for n in ns) / len(ns))
-    assert "number of names" in per_name.message
+    fails(per_name, "number of names")
 
     def stub(names, letter):
         raise NotImplementedError
 
-    assert "not written yet" in nb01.check_letter_share(stub).message
+    fails(nb01.check_letter_share(stub), "not written yet")
 
 
 def test_last_letter_prediction_is_checked_against_a_count():
@@ -55,9 +57,9 @@ def test_last_letter_prediction_is_checked_against_a_count():
     for name in NAMES:
         ends[name[-1]] = ends.get(name[-1], 0) + 1
     commonest = max(ends, key=ends.get)
-    assert nb01.check_last_letter_prediction(commonest).passed
-    assert nb01.check_last_letter_prediction(commonest.upper() + " ").passed
+    passes(nb01.check_last_letter_prediction(commonest))
+    passes(nb01.check_last_letter_prediction(commonest.upper() + " "))
     other = min(ends, key=ends.get)
     result = nb01.check_last_letter_prediction(other)
-    assert not result.passed and repr(commonest) in result.message
-    assert "prediction first" in nb01.check_last_letter_prediction(...).message
+    fails(result, repr(commonest))
+    fails(nb01.check_last_letter_prediction(...), "prediction first")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from support import fails, passes
 from torch import nn
 
 from attention_utils.data import load_names
@@ -26,14 +27,14 @@ def embedding():
 def test_nb03_lookup(embedding):
     ids = TABLE.encode("^om$")
     assert nb03.check_lookup(embedding.weight[ids], embedding, TABLE, "^om$")
-    assert "one-hot" in nb03.check_lookup(TABLE.one_hot("^om$"), embedding, TABLE, "^om$").message
+    fails(nb03.check_lookup(TABLE.one_hot("^om$"), embedding, TABLE, "^om$"), "one-hot")
     assert not nb03.check_lookup(embedding.weight[ids + 1], embedding, TABLE, "^om$")
 
 
 def test_nb03_parameter_count(embedding):
     assert nb03.check_parameter_count(28 * 8, embedding)
-    assert "multiplied" in nb03.check_parameter_count(28 + 8, embedding).message
-    assert "one side" in nb03.check_parameter_count(28, embedding).message
+    fails(nb03.check_parameter_count(28 + 8, embedding), "multiplied")
+    fails(nb03.check_parameter_count(28, embedding), "one side")
 
 
 def test_nb03_rows_with_gradient():
@@ -41,16 +42,16 @@ def test_nb03_rows_with_gradient():
     assert nb03.check_rows_with_gradient(right, TABLE, "ravi")
     assert nb03.check_rows_with_gradient(sorted(right), TABLE, "ravi")  # a list is fine too
     letters = set(TABLE.encode("ravi").tolist())
-    assert "tokens" in nb03.check_rows_with_gradient(letters, TABLE, "ravi").message
-    assert "too many" in nb03.check_rows_with_gradient(set(range(28)), TABLE, "ravi").message
+    fails(nb03.check_rows_with_gradient(letters, TABLE, "ravi"), "tokens")
+    fails(nb03.check_rows_with_gradient(set(range(28)), TABLE, "ravi"), "too many")
 
 
 def test_equal_rows_prediction_is_checked_on_the_embedding_given():
     embedding = nn.Embedding(len(TABLE), 8)
-    assert nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE).passed
-    assert nb03.check_equal_rows_prediction([[3, 2], (4, 1)], embedding, TABLE).passed
-    assert not nb03.check_equal_rows_prediction([(2, 3)], embedding, TABLE).passed
-    assert "(i, j) tuples" in nb03.check_equal_rows_prediction(5, embedding, TABLE).message
+    passes(nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE))
+    passes(nb03.check_equal_rows_prediction([[3, 2], (4, 1)], embedding, TABLE))
+    fails(nb03.check_equal_rows_prediction([(2, 3)], embedding, TABLE))
+    fails(nb03.check_equal_rows_prediction(5, embedding, TABLE), "(i, j) tuples")
     with torch.no_grad():  # an embedding whose a and n rows are equal: more pairs are equal
         embedding.weight[TABLE.stoi["n"]] = embedding.weight[TABLE.stoi["a"]]
-    assert not nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE).passed
+    fails(nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE))

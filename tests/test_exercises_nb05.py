@@ -149,9 +149,9 @@ def test_attention_function_mistakes(wrong, message):
 
 
 def test_spread_prediction_within_ten_percent_of_the_measurement():
-    assert nb05.check_spread_prediction(32).passed
-    assert nb05.check_spread_prediction(math.sqrt(1024) * 1.05).passed
+    passes(nb05.check_spread_prediction(32))
+    passes(nb05.check_spread_prediction(math.sqrt(1024) * 1.05))
     for wrong in (1024, 1, 16):
         result = nb05.check_spread_prediction(wrong)
-        assert not result.passed and "sqrt(1024)" in result.message
-    assert nb05.check_spread_prediction(8, d_k=64).passed
+        fails(result, "sqrt(1024)")
+    passes(nb05.check_spread_prediction(8, d_k=64))

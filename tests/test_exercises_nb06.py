@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from support import not_written
+from support import fails, not_written, passes
 
 from attention_utils.exercises import nb06
 
@@ -46,7 +46,7 @@ def test_causal_mask_reference_and_other_correct_answers_pass():
 )
 def test_causal_mask_wrong_answers(fn, message):
     result = nb06.check_causal_mask(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
@@ -65,7 +65,7 @@ def test_masked_weights_reference_passes(scores):
     assert result.passed, result.message
     # a very negative number instead of -inf is just as right
     weights = torch.softmax(scores.masked_fill(~allowed, -1e9), dim=-1)
-    assert nb06.check_masked_weights(weights, scores).passed
+    passes(nb06.check_masked_weights(weights, scores))
 
 
 def test_masked_weights_wrong_answers(scores):
@@ -149,12 +149,12 @@ def _wrong_freq(T, d):
 )
 def test_sinusoidal_wrong_answers(fn, message):
     result = nb06.check_sinusoidal(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
 def test_first_letter_prediction_counts_the_outputs_that_move():
-    assert nb06.check_first_letter_prediction(9).passed
+    passes(nb06.check_first_letter_prediction(9))
     for wrong in (0, 1, 10):
         result = nb06.check_first_letter_prediction(wrong)
-        assert not result.passed and "is 9" in result.message
+        fails(result, "is 9")

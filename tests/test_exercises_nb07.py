@@ -5,7 +5,7 @@ from __future__ import annotations
 import einops
 import pytest
 import torch
-from support import not_written
+from support import fails, not_written, passes
 
 from attention_utils.exercises import nb07
 
@@ -13,8 +13,8 @@ from attention_utils.exercises import nb07
 
 
 def test_head_shapes_reference_passes():
-    assert nb07.check_head_shapes((3, 4, 12, 4), (3, 4, 12, 12)).passed
-    assert nb07.check_head_shapes(torch.Size([3, 4, 12, 4]), [3, 4, 12, 12]).passed
+    passes(nb07.check_head_shapes((3, 4, 12, 4), (3, 4, 12, 12)))
+    passes(nb07.check_head_shapes(torch.Size([3, 4, 12, 4]), [3, 4, 12, 12]))
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_head_shapes_reference_passes():
 )
 def test_head_shapes_wrong_answers(q_shape, w_shape, message):
     result = nb07.check_head_shapes(q_shape, w_shape)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
@@ -68,7 +68,7 @@ def test_split_heads_reference_and_view_transpose_pass():
 )
 def test_split_heads_wrong_answers(fn, message):
     result = nb07.check_split_heads(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
@@ -80,8 +80,8 @@ def causal_mult_adds(d_model, n_heads, T):
 
 
 def test_causal_mult_adds_reference_passes_and_agrees_with_a_count():
-    assert nb07.check_causal_mult_adds(causal_mult_adds).passed
-    assert nb07.check_causal_mult_adds(lambda d, h, T: float(causal_mult_adds(d, h, T))).passed
+    passes(nb07.check_causal_mult_adds(causal_mult_adds))
+    passes(nb07.check_causal_mult_adds(lambda d, h, T: float(causal_mult_adds(d, h, T))))
     # the reference against a count of the pairs the mask leaves, one by one
     d_model, T = 8, 6
     pairs = sum(1 for i in range(T) for j in range(T) if j <= i)
@@ -105,5 +105,5 @@ def test_causal_mult_adds_reference_passes_and_agrees_with_a_count():
 )
 def test_causal_mult_adds_wrong_answers(fn, message):
     result = nb07.check_causal_mult_adds(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message

@@ -50,7 +50,7 @@ def test_bigram_probs_correct_answers_pass():
 )
 def test_bigram_probs_wrong_answers_are_diagnosed(fn, message):
     result = nb08.check_bigram_probs(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
@@ -93,7 +93,7 @@ def test_nll_correct_answers_pass():
 )
 def test_nll_wrong_answers_are_diagnosed(fn, message):
     result = nb08.check_nll(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
@@ -122,7 +122,7 @@ def test_temperature_correct_answers_pass():
 )
 def test_temperature_wrong_answers_are_diagnosed(fn, message):
     result = nb08.check_temperature(fn)
-    assert not result.passed
+    fails(result)
     assert message in result.message, result.message
 
 
