@@ -52,6 +52,8 @@ def test_equal_rows_prediction_is_checked_on_the_embedding_given():
     passes(nb03.check_equal_rows_prediction([[3, 2], (4, 1)], embedding, TABLE))
     fails(nb03.check_equal_rows_prediction([(2, 3)], embedding, TABLE))
     fails(nb03.check_equal_rows_prediction(5, embedding, TABLE), "(i, j) tuples")
+    passes(nb03.check_equal_rows_prediction([(2, 4)], embedding, TABLE, "^rama$"))  # the a's
+    fails(nb03.check_equal_rows_prediction([(1, 4)], embedding, TABLE, "^rama$"), "^rama$")
     with torch.no_grad():  # an embedding whose a and n rows are equal: more pairs are equal
         embedding.weight[TABLE.stoi["n"]] = embedding.weight[TABLE.stoi["a"]]
     fails(nb03.check_equal_rows_prediction([(1, 4), (2, 3)], embedding, TABLE))

@@ -86,15 +86,22 @@ def check_letter_share(fn: Callable[[list[str], str], float]) -> Result:
     return Result.ok("letter_share is right on every sample tried.")
 
 
-def check_last_letter_prediction(predicted) -> Result:
-    """Exercise 4: the letter that ends the most names, predicted before counting."""
-    ends = Counter(name[-1] for name in _names())
-    (letter, count), (second, count2) = ends.most_common(2)
+def check_last_letter_prediction(predicted, longest: int = 4) -> Result:
+    """Exercise 5: the letter that ends the most names of at most ``longest`` letters,
+    predicted before counting."""
+    short = [name for name in _names() if len(name) <= longest]
+    (letter, count), (second, count2) = Counter(name[-1] for name in short).most_common(2)
+    overall = Counter(name[-1] for name in _names()).most_common(1)[0][0]
     if isinstance(predicted, str):
         predicted = predicted.strip().lower()
     return check_prediction(
         predicted,
         letter,
-        "the commonest last letter",
-        f"{count} names end with {letter!r}, {count2} with {second!r}, the next.",
+        f"the commonest last letter of the {len(short)} names of {longest} letters or fewer",
+        f"{count} of them end with {letter!r}, {count2} with {second!r}, the next"
+        + (
+            f" (over all names it is {overall!r}: a group can differ from the whole)."
+            if overall != letter
+            else "."
+        ),
     )

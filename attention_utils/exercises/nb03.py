@@ -52,10 +52,12 @@ def check_rows_with_gradient(answer, table: CharTable, name: str = "ravi") -> Re
     return Result.fail("not those rows: which symbols does the wrapped name contain?")
 
 
-def check_equal_rows_prediction(predicted, embedding: nn.Embedding, table: CharTable) -> Result:
+def check_equal_rows_prediction(
+    predicted, embedding: nn.Embedding, table: CharTable, word: str = "^anna$"
+) -> Result:
     """Exercise 4: the pairs of positions ``(i, j)``, ``i < j``, whose rows of
-    ``embedding(ids of ^anna$)`` are equal, predicted before computing them."""
-    x = embedding(table.encode("^anna$")).detach()
+    ``embedding(ids of word)`` are equal, predicted before computing them."""
+    x = embedding(table.encode(word)).detach()
     pairs = sorted(
         (i, j) for i in range(len(x)) for j in range(i + 1, len(x)) if torch.equal(x[i], x[j])
     )
@@ -67,6 +69,6 @@ def check_equal_rows_prediction(predicted, embedding: nn.Embedding, table: CharT
     return check_prediction(
         predicted,
         pairs,
-        "the list of pairs with equal rows",
+        f"the list of pairs with equal rows of {word}",
         "an embedding is a lookup by symbol, so equal symbols get equal rows, wherever they are.",
     )
