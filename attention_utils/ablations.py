@@ -1,0 +1,111 @@
+"""The transformer's recipe against its variants, on the benchmark's folds: what each choice is worth.
+
+    python -m attention_utils.ablations                  # every variant, 5 folds (minutes)
+    python -m attention_utils.ablations --only 0 2       # some of them (numbers as listed)
+    python -m attention_utils.ablations --steps 3 --folds 2 --names tiny.txt   # a smoke run
+
+Each variant is the series' transformer (:data:`~attention_utils.pretrained.MODEL_CONFIG`,
+:data:`~attention_utils.pretrained.TRAIN_CONFIG`) with some fields replaced, trained from
+scratch on every fold exactly as ``make bench`` trains it (:func:`attention_utils.bench.run`:
+the same folds, seeds and thread). Printed per variant: mean held-out NLL ± standard error,
+the difference to the GRU paired fold by fold, and the mean training seconds per fold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import replace
+
+import torch
+
+from attention_utils import bench, data
+from attention_utils.models import CausalTransformer
+from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
+from attention_utils.runtime import set_seed
+from attention_utils.train import evaluate, train_model
+from attention_utils.vocab import CharTable
+
+#: name -> (fields of ModelConfig, fields of TrainConfig) replaced in the series' recipe.
+VARIANTS = {
+    "the series' recipe": ({}, {}),
+    "dropout 0.2 instead of weight decay 0.3": ({"dropout": 0.2}, {"weight_decay": 0.1}),
+    "no weight averaging": ({}, {"ema": 0.0}),
+    "learned positions, not relative": ({"positions": "learned"}, {}),
+    "head not tied to the embedding": ({"tie_weights": False}, {}),
+    "the recipe before: dropout 0.2, lr 6e-3 to 6e-4, wd 0.1, no averaging, 700 steps": (
+        {"dropout": 0.2},
+        {"lr": 6e-3, "min_lr": 6e-4, "weight_decay": 0.1, "ema": 0.0, "steps": 700},
+    ),
+    "lowest NLL found: dropout 0.2, wd 0.1, averaging 0.993, 700 steps": (
+        {"dropout": 0.2},
+        {"weight_decay": 0.1, "ema": 0.993, "steps": 700},
+    ),
+    "the same, 1000 steps": (
+        {"dropout": 0.2},
+        {"weight_decay": 0.1, "ema": 0.993, "steps": 1000},
+    ),
+}
+
+
+def run_variant(names, splits, table, model_fields: dict, train_fields: dict, steps=None):
+    """Per-fold ``(nll, seconds)`` lists of one variant of the transformer."""
+    train_config = replace(TRAIN_CONFIG, **train_fields)
+    if steps is not None:
+        train_config = replace(train_config, steps=steps, eval_every=min(steps, 100))
+    size = max(MODEL_CONFIG.block_size, max(len(n) for n in names) + 1)
+    config = replace(MODEL_CONFIG, vocab_size=len(table), block_size=size, **model_fields)
+    nll, seconds = [], []
+    for train, val in splits:
+        set_seed(train_config.seed)  # as bench._neural
+        model = CausalTransformer(config)
+        start = time.perf_counter()
+        train_model(model, train, val, table, train_config, progress=False)
+        seconds.append(time.perf_counter() - start)
+        nll.append(evaluate(model, val, table))
+    return nll, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--names", help="a names file, one name a line (default: the list)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--steps", type=int, help="training steps of every model (a quick run)")
+    parser.add_argument("--only", type=int, nargs="+", help="the variants to run, by number")
+    args = parser.parse_args(argv)
+    try:
+        names = data.load_names(args.names)
+        if args.folds < 2:
+            raise ValueError(f"--folds must be at least 2, got {args.folds}")
+        chosen = list(VARIANTS.items())
+        if args.only:
+            chosen = [chosen[i] for i in args.only]
+    except (OSError, ValueError, IndexError) as e:
+        parser.exit(1, f"error: {e}\n")
+    splits = data.fold_names(names, args.folds)
+    table = CharTable.from_names(names)
+    torch.set_num_threads(1)
+    base = bench.run(names, args.folds, args.steps, models=("GRU",))["rows"][0]["nll"]
+    print(
+        f"{len(names):,} names, {args.folds} folds by name; GRU as make bench trains it: "
+        f"{statistics.mean(base):.3f}"
+    )
+    print(f"{'variant':<78} {'val NLL ± s.e.':>15} {'- GRU, paired':>22} {'s / fold':>8}")
+    for name, (model_fields, train_fields) in chosen:
+        nll, seconds = run_variant(names, splits, table, model_fields, train_fields, args.steps)
+        mean, se = statistics.mean(nll), statistics.stdev(nll) / len(nll) ** 0.5
+        diffs = [a - b for a, b in zip(nll, base, strict=True)]
+        d_se = statistics.stdev(diffs) / len(diffs) ** 0.5
+        wins = sum(d < 0 for d in diffs)
+        print(
+            f"{name:<78} {mean:>7.3f} ± {se:.3f} {statistics.mean(diffs):>+7.3f} ± {d_se:.3f}"
+            f" ({wins}/{len(diffs)}) {statistics.mean(seconds):>8.1f}",
+            flush=True,
+        )
+    print(f"torch {torch.__version__}, 1 thread; (k/n): folds where the variant beat the GRU")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
