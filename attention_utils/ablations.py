@@ -80,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--folds must be at least 2, got {args.folds}")
         chosen = list(VARIANTS.items())
         if args.only:
+            wrong = [i for i in args.only if not 0 <= i < len(chosen)]
+            if wrong:
+                raise ValueError(f"--only: the variants are numbered 0 to {len(chosen) - 1}")
             chosen = [chosen[i] for i in args.only]
-    except (OSError, ValueError, IndexError) as e:
+    except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
     splits = data.fold_names(names, args.folds)
     table = CharTable.from_names(names)
