@@ -34,7 +34,7 @@ VARIANTS = {
     "no weight averaging": ({}, {"ema": 0.0}),
     "learned positions, not relative": ({"positions": "learned"}, {}),
     "head not tied to the embedding": ({"tie_weights": False}, {}),
-    "the recipe before: dropout 0.2, lr 6e-3 to 6e-4, wd 0.1, no averaging, 700 steps": (
+    "before: dropout 0.2, lr 6e-3 to 6e-4, wd 0.1, no averaging, 700 steps": (
         {"dropout": 0.2},
         {"lr": 6e-3, "min_lr": 6e-4, "weight_decay": 0.1, "ema": 0.0, "steps": 700},
     ),

@@ -34,12 +34,12 @@ from attention_utils.vocab import CharTable
 #: (a score per head and distance back), the head tied to the embedding, and no dropout
 #: (weight decay and weight averaging regularise it; ``python -m attention_utils.ablations``).
 MODEL_CONFIG = ModelConfig(positions="relative", tie_weights=True, dropout=0.0)
-#: How it is trained: 500 steps of 64 random names, the learning rate from 1e-2 down to 3e-3,
+#: How it is trained: 400 steps of 64 random names, the learning rate from 1e-2 down to 3e-3,
 #: the weights averaged as it goes (ema), the best average by validation kept. The same weights
 #: on every run: CPU, one thread.
 TRAIN_CONFIG = TrainConfig(
     device="cpu",
-    steps=500,
+    steps=400,
     batch_size=64,
     lr=1e-2,
     min_lr=3e-3,
