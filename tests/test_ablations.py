@@ -47,7 +47,11 @@ def test_the_command_prints_a_row_per_variant_chosen(names_file, capsys):
 
 @pytest.mark.parametrize(
     ("argv", "said"),
-    [(["--folds", "1"], "at least 2"), (["--only", "99"], "numbered 0 to 7"), (["--names", "no.txt"], "")],
+    [
+        (["--folds", "1"], "at least 2"),
+        (["--only", "99"], "numbered 0 to 7"),
+        (["--names", "no.txt"], ""),
+    ],
 )
 def test_bad_arguments_exit_with_a_message(argv, said, capsys):
     with pytest.raises(SystemExit) as stop:
