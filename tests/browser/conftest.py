@@ -111,5 +111,9 @@ def screenshots() -> Path:
 @pytest.fixture
 def context(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Two test workers share two cores with a hub of students or a JupyterLab kernel: a page
+    # that needs 5 s alone can need more than Playwright's 30 s then. Waits fail after 90 s.
+    context.set_default_timeout(90_000)
+    context.set_default_navigation_timeout(90_000)
     yield context
     context.close()
