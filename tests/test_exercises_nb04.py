@@ -137,3 +137,14 @@ def test_attend_reference_passes():
 )
 def test_attend_mistakes(wrong, message):
     fails(nb04.check_attend(wrong), message)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+def test_weight_sum_prediction_is_the_number_of_rows():
+    weights = torch.softmax(torch.randn(7, 7, generator=torch.Generator().manual_seed(4)), -1)
+    passes(nb04.check_weight_sum_prediction(7, weights))
+    passes(nb04.check_weight_sum_prediction(7.0004, weights))
+    fails(nb04.check_weight_sum_prediction(1, weights), "7 rows", "columns need not")
+    fails(nb04.check_weight_sum_prediction(..., weights), "prediction first")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from support import not_written
+from support import fails, not_written, passes
 
 from attention_utils.exercises import nb09
 
@@ -149,3 +149,11 @@ def test_candidates_have_one_length_and_fit_the_vocabulary():
     assert len({len(n) for n in nb09.CANDIDATES}) == 1
     for name in nb09.CANDIDATES:
         table.encode(name)
+
+
+def test_last_row_prediction_same_in_layer_0_not_in_layer_1():
+    passes(nb09.check_last_row_prediction((True, False)))
+    passes(nb09.check_last_row_prediction([True, False]))
+    fails(nb09.check_last_row_prediction((True, True)), "(True, False)", "other keys")
+    fails(nb09.check_last_row_prediction((True,)), "one True or False per layer")
+    fails(nb09.check_last_row_prediction(...), "prediction first")

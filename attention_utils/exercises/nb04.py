@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from attention_utils.exercises.core import Result, call_answer, diagnose
+from attention_utils.exercises.core import Result, call_answer, check_prediction, diagnose
 
 
 def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -138,3 +138,23 @@ def check_attend(fn: Callable) -> Result:
         if not result:
             return result
     return Result.ok(f"{what} mixes the values correctly in all {len(cases)} cases.")
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+def check_weight_sum_prediction(predicted, weights: torch.Tensor) -> Result:
+    """Exercise 4: the sum of every weight of the ``(T, T)`` matrix, predicted before it is
+    computed."""
+    T = weights.shape[0]
+    total = round(float(weights.sum()), 6)
+    columns = weights.sum(0)
+    return check_prediction(
+        predicted,
+        total,
+        "the sum of all the weights",
+        f"each of the {T} rows is a softmax and sums to 1, so the whole matrix sums to {T}. "
+        f"The columns need not: here they sum to between {float(columns.min()):.2f} and "
+        f"{float(columns.max()):.2f}, as some keys get more attention than others.",
+        tolerance=1e-3,
+    )

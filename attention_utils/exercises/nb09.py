@@ -5,7 +5,9 @@
 2. :func:`check_mean_entropy`: how spread out attention is, ``fn(weights (..., T, T))`` ->
    the mean entropy of its rows, in nats;
 3. :func:`check_most_peaked`: the name of :data:`CANDIDATES` whose attention in the trained
-   model's last layer is the most peaked (lowest mean entropy).
+   model's last layer is the most peaked (lowest mean entropy);
+4. :func:`check_last_row_prediction`: whether the last row of weights changes when the mask
+   is turned off, in layer 0 and in layer 1, predicted before it is computed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import math
 import torch
 
 from attention_utils.analysis import uniform_causal
-from attention_utils.exercises.core import Result, as_number, call_answer, compare_tensor
+from attention_utils.exercises.core import (
+    Result,
+    as_number,
+    call_answer,
+    check_prediction,
+    compare_tensor,
+)
 from attention_utils.pretrained import load_or_train, untrained_model
 
 #: The names of exercise 3: all of five letters, so that length does not decide.
@@ -162,4 +170,32 @@ def check_most_peaked(answer) -> Result:
     return Result.ok(
         f"{name!r} has the most peaked attention ({scores[name]:.3f} nats; the most spread "
         f"out candidate has {max(scores.values()):.3f})."
+    )
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+
+def check_last_row_prediction(predicted, name: str = "abhishek") -> Result:
+    """Exercise 4: with the mask on and off, is the last row of weights the same in layer 0,
+    and in layer 1? ``predicted``: a pair of booleans, predicted before it is computed."""
+    trained, _, table = _models()
+    idx = table.batch(name)
+    on, off = trained.attention_maps(idx, causal=True), trained.attention_maps(idx, causal=False)
+    actual = tuple(
+        bool(torch.allclose(a[0, :, -1], b[0, :, -1], atol=1e-6))
+        for a, b in zip(on, off, strict=True)
+    )
+    if isinstance(predicted, list):
+        predicted = tuple(predicted)
+    if isinstance(predicted, tuple) and len(predicted) != len(actual):
+        return Result.fail(f"give one True or False per layer: {len(actual)} of them.")
+    return check_prediction(
+        predicted,
+        actual,
+        f"(same in layer 0, same in layer 1) for the last row of {name!r}",
+        "the last character sees every key whether the mask is on or not, and in layer 0 its "
+        "query and the keys come straight from the embeddings, so its row cannot change. In "
+        "layer 1 the keys are outputs of layer 0, and without the mask those outputs have "
+        "mixed in the characters after them: the same query meets other keys.",
     )
