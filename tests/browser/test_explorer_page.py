@@ -51,7 +51,7 @@ def choose(page, kind: str, causal: bool) -> None:
     page.set_checked("#causal", causal)
 
 
-def test_the_page_computes_what_pytorch_computes(context, site_url, models, capsys):
+def test_the_page_computes_what_pytorch_computes(context, site_url, models, say):
     by_kind, table, longest = models
     page, problems = open_explorer(context, f"{site_url}/{EXPLORER_PAGE}")
     letters = [s for s in table.symbols if s not in "^$"]
@@ -86,12 +86,11 @@ def test_the_page_computes_what_pytorch_computes(context, site_url, models, caps
             worst["weights"] = max(worst["weights"], float(np.abs(got - want).max()))
         got = np.array(state["probs"]).reshape(T, len(table))
         worst["probabilities"] = max(worst["probabilities"], float(np.abs(got - want_probs).max()))
-    with capsys.disabled():  # shown in the output of `make test-browser`
-        print(
-            f"\nexplorer page vs PyTorch over {len(cases)} names: largest difference "
-            f"{worst['weights']:.2e} in attention weights, {worst['probabilities']:.2e} in "
-            "next-character probabilities"
-        )
+    say(
+        f"explorer page vs PyTorch over {len(cases)} names: largest difference "
+        f"{worst['weights']:.2e} in attention weights, {worst['probabilities']:.2e} in "
+        "next-character probabilities"
+    )
     assert max(worst.values()) < 1e-4, worst
 
     # The selectors pick what is drawn: one canvas per head, or the one head chosen.
@@ -142,7 +141,7 @@ def test_a_bad_name_gets_the_notebook_explorers_words(context, site_url, models)
     assert not problems.all(), "\n".join(problems.all())
 
 
-def test_a_keystroke_redraws_in_under_100_ms(context, site_url, models, capsys):
+def test_a_keystroke_redraws_in_under_100_ms(context, site_url, models, say):
     _, _, longest = models
     page, problems = open_explorer(context, f"{site_url}/{EXPLORER_PAGE}")
     page.select_option("#head", "all")  # the most to draw
@@ -156,11 +155,10 @@ def test_a_keystroke_redraws_in_under_100_ms(context, site_url, models, capsys):
     times = page.evaluate("explorerPage.state.redrawMs")
     assert len(times) >= 20, f"{len(times)} redraws for {2 * len(typed) - 1} keystrokes"
     median = statistics.median(times)
-    with capsys.disabled():  # shown in the output of `make test-browser`
-        print(
-            f"\nexplorer page: {len(times)} keystrokes, redraw median {median:.1f} ms, "
-            f"max {max(times):.1f} ms (all heads)"
-        )
+    say(
+        f"explorer page: {len(times)} keystrokes, redraw median {median:.1f} ms, "
+        f"max {max(times):.1f} ms (all heads)"
+    )
     assert median < 100, f"median redraw {median:.1f} ms"
     assert not problems.all(), "\n".join(problems.all())
 
@@ -178,15 +176,14 @@ def _requests(context, url: str) -> list[str]:
     return seen
 
 
-def test_nothing_leaves_the_page_from_disk_or_a_static_server(context, site, site_url, capsys):
+def test_nothing_leaves_the_page_from_disk_or_a_static_server(context, site, site_url, say):
     from_disk = _requests(context, (site / EXPLORER_PAGE).resolve().as_uri())
     assert from_disk and all(u.startswith("file:") for u in from_disk), from_disk
     served = _requests(context, f"{site_url}/{EXPLORER_PAGE}")
     origin = urlsplit(site_url)
     assert all(urlsplit(u)[:2] == origin[:2] for u in served), served
     weight = sum((site / urlsplit(u).path.lstrip("/")).stat().st_size for u in served)
-    with capsys.disabled():  # shown in the output of `make test-browser`
-        print(f"\nexplorer page loads {len(served)} files: {weight:,} bytes")
+    say(f"explorer page loads {len(served)} files: {weight:,} bytes")
 
 
 def test_reached_from_the_landing_page_and_notebook_09(context, site_url):

@@ -150,7 +150,7 @@ def hub_class(prepared_model, request):
             print(f"\nhub stopped; killed by PID afterwards: {', '.join(killed) or 'nothing'}")
 
 
-def test_a_class_on_the_hub(hub_class, bare_repo, capsys):
+def test_a_class_on_the_hub(hub_class, bare_repo, say):
     hub, watcher, names = hub_class
     students = [Student(hub, name) for name in names]
     explorer, victim = students[0], students[-1]
@@ -247,7 +247,7 @@ def test_a_class_on_the_hub(hub_class, bare_repo, capsys):
     kinds = {watcher.kinds[pid] for pid, _, _ in watcher.listeners}
     assert {"hub", "proxy", "server", "kernel"} <= kinds, f"listeners seen only of {kinds}"
     watcher.sample()
-    report(hub, watcher, results, students, fault, wall, capsys)
+    report(hub, watcher, results, students, fault, wall, say)
 
 
 def recover(hub, victim: Student, pid: int, path04, expected04, bare_repo, link) -> dict:
@@ -297,7 +297,7 @@ def recover(hub, victim: Student, pid: int, path04, expected04, bare_repo, link)
     return fault
 
 
-def report(hub, watcher, results, students, fault, wall, capsys) -> None:
+def report(hub, watcher, results, students, fault, wall, say) -> None:
     rows = sorted(
         (r["total_s"], name, r["ready_s"], r["run_s"])
         for name, r in results.items()
@@ -329,5 +329,4 @@ def report(hub, watcher, results, students, fault, wall, capsys) -> None:
         f"the proxy {watcher.peak_of('proxy') / 2**20:.0f} MB",
         f"  listening sockets, all on 127.0.0.1: {len(watcher.listeners)}",
     ]
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
+    say("\n".join(lines))

@@ -142,7 +142,7 @@ def test_misfits_are_reported():
 
 
 @pytest.mark.parametrize("kind", ["", "solutions"], ids=["decks", "answer-decks"])
-def test_every_slide_fits(browser, decks, kind):
+def test_every_slide_fits(browser, decks, kind, say):
     url, paths = decks[kind]
     found, count, taller, tallest = {}, 0, 0, (0, "")
     for path in paths:
@@ -155,8 +155,8 @@ def test_every_slide_fits(browser, decks, kind):
         if top["height"] > tallest[0]:
             tallest = (top["height"], f"{path.name} slide {top['h']}.{top['v']}")
         found.update(misfits(path.name, measured))
-    print(
-        f"\n{count} slides: {len(found)} do not fit, {taller} are taller than the slide; "
+    say(
+        f"{kind or 'student'} decks, {count} slides: {len(found)} do not fit, {taller} are taller than the slide; "
         f"the tallest is {tallest[0]} px ({tallest[1]})"
     )
     lines = [f"{where}: {'; '.join(problems)}" for where, problems in found.items()]
