@@ -201,7 +201,7 @@ def explorer_redraws(repeats: int = 3) -> list[float]:
     """
     from attention_utils.explorer import Explorer  # ipywidgets: only for this benchmark
 
-    explorer = Explorer()
+    explorer = Explorer(warm_up=True)
     explorer.redraw_ms.clear()
     config = explorer.models["trained"].config
     for _ in range(repeats):

@@ -39,13 +39,14 @@ cannot read 'é' in 'josé': ..."); a good one empties it.
 **Speed.** The weights come from the model's own
 :meth:`~attention_utils.models.CausalTransformer.attention_maps`; the PNG from a
 :class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name length
-and layout (:meth:`Explorer.warm_up` builds them all at the start), then repaints only what
-changed (blitting). ``python -m attention_utils.bench --explorer`` prints the redraw time.
+and layout (all of them in the kernel's idle time once the explorer is shown, or at once with
+:meth:`Explorer.warm_up`), then repaints only what changed (blitting). ``python -m attention_utils.bench --explorer`` prints the redraw time.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 import time
@@ -56,6 +57,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from attention_utils import idle
 from attention_utils.data import load_names, split_names
 from attention_utils.models import CausalTransformer, check_model_table
 from attention_utils.pretrained import load_or_train, untrained_model
@@ -73,7 +75,10 @@ class Explorer:
     (loaded when not given); ``untrained``: the same model before training (default:
     :func:`~attention_utils.pretrained.untrained_model`); ``train_names``: the names seen in
     training, so generated names can be marked new (default: the training split); ``name``:
-    the first name shown; ``warm_up``: build the figures for every name length first.
+    the first name shown; ``warm_up``: when to build the figures of every name length and
+    layout (about a second each): ``None`` (default) in the kernel's idle time, so the explorer
+    shows at once and a typed name finds its figure ready; ``True`` now, before it is shown
+    (the benchmark); ``False`` each when first needed.
     """
 
     def __init__(
@@ -82,7 +87,7 @@ class Explorer:
         untrained: CausalTransformer | None = None,
         train_names: Sequence[str] | None = None,
         name: str = "abhishek",
-        warm_up: bool = True,
+        warm_up: bool | None = None,
     ):
         if trained is None:
             trained = load_or_train(progress=False)
@@ -162,8 +167,12 @@ class Explorer:
         for control in (self.name, self.layer, self.head, self.model, self.mask):
             control.observe(self.redraw, names="value")
         self.generate.on_click(self.generate_names)
-        self.warm_up_seconds = self.warm_up() if warm_up else 0.0
+        #: the figures built in idle time (:mod:`attention_utils.idle`), or None
+        self.idle = None
+        self.warm_up_seconds = self.warm_up() if warm_up is True else 0.0
         self.redraw()
+        if warm_up is None:
+            self.idle = idle.start(self._figure_jobs())
 
     # ------------------------------------------------------------------ callbacks
 
@@ -180,13 +189,19 @@ class Explorer:
         Returns the seconds it took. Without it, the first name of each length is slower.
         """
         start = time.perf_counter()
+        for job in self._figure_jobs(lengths):
+            job()
+        return time.perf_counter() - start
+
+    def _figure_jobs(self, lengths: Sequence[int] | None = None):
+        """One job per figure to build: the lengths nearest the name shown first."""
         if lengths is None:
             lengths = range(1, self.max_letters + 1)
         n_heads = self.models["trained"].config.n_heads
-        for length in sorted(lengths):
-            self.renderer.prepare(1, length + 1)
-            self.renderer.prepare(n_heads, length + 1, [f"head {h}" for h in range(n_heads)])
-        return time.perf_counter() - start
+        titles = [f"head {h}" for h in range(n_heads)]
+        for length in sorted(lengths, key=lambda n: (abs(n - len(self.name.value)), n)):
+            yield functools.partial(self.renderer.prepare, 1, length + 1)
+            yield functools.partial(self.renderer.prepare, n_heads, length + 1, titles)
 
     def redraw(self, change=None) -> bool:
         """Draw the heatmap for the current controls; True if drawn, False for a bad name.
@@ -195,6 +210,8 @@ class Explorer:
         heatmap; a drawn one empties the message.
         """
         start = time.perf_counter()
+        if self.idle is not None:
+            self.idle.busy()
         try:
             name = check_name(self.name.value, self.table, self.max_letters)
         except (KeyError, ValueError) as error:
@@ -221,6 +238,8 @@ class Explorer:
             "columns: the characters it looks at (keys)."
         )
         self.redraw_ms.append(1000 * (time.perf_counter() - start))
+        if self.idle is not None:
+            self.idle.busy()  # the reader is here: figures wait until they pause
         return True
 
     def generate_names(self, button=None, n: int = 10) -> list[tuple[str, bool]]:
