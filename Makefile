@@ -105,7 +105,7 @@ site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (s
 	$(PY) -m course.site --out build/site
 
 test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the site, the slides, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
-	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest tests/browser -p no:randomly -p no:cacheprovider
+	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest $(PARALLEL) tests/browser -p no:randomly -p no:cacheprovider
 
 # The measurement behind the explorer page's runtime: its hand-written forward pass against
 # ONNX Runtime Web (npm, runtimes/package-lock.json; onnx and onnxscript from pip for the export).

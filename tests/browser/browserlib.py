@@ -4,6 +4,7 @@ recorder of everything that goes wrong while a page is open."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,6 +49,8 @@ class Problems:
     page_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    #: requests sent and not yet answered (kept by ``watch``; ``settle`` waits on it)
+    pending: set = field(default_factory=set)
 
     def all(self) -> list[str]:
         return (
@@ -95,8 +98,12 @@ def watch(page, problems: Problems, ignore_console=(), block_external: bool = Tr
             problems.failed_requests.append(f"{request.url} -> {request.failure}")
 
     def on_request(request):
+        problems.pending.add(request)
         if _external(request.url):
             problems.external_requests.append(request.url)
+
+    def on_request_done(request):
+        problems.pending.discard(request)
 
     def route(route):
         if _external(route.request.url):
@@ -108,6 +115,32 @@ def watch(page, problems: Problems, ignore_console=(), block_external: bool = Tr
     page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
     page.on("response", on_response)
     page.on("requestfailed", on_request_failed)
+    page.on("requestfailed", on_request_done)
+    page.on("requestfinished", on_request_done)
     page.on("request", on_request)
     if block_external:
         page.route("**/*", route)
+
+
+def settle(page, problems: Problems, quiet: float = 0.5, timeout: float = 60.0) -> None:
+    """Wait until no request of the page (as ``watch`` records them) has been open for
+    ``quiet`` seconds. A request still open after ``timeout`` seconds is a failed request,
+    named by its address.
+
+    Playwright's own "networkidle" counts requests the page cannot see (a page opened from
+    disk, on a busy machine, sometimes never reaches it); this waits only on the page's own.
+    """
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if problems.pending:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet:
+            return
+        page.wait_for_timeout(50)  # lets Playwright deliver the page's events meanwhile
+    problems.failed_requests += [
+        f"{request.url} -> still loading after {timeout:.0f} s" for request in problems.pending
+    ]

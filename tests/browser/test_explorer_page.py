@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from browserlib import Problems, watch
+from browserlib import Problems, settle, watch
 
 from attention_utils.explorer import Explorer
 from attention_utils.pretrained import load_or_train, untrained_model
@@ -167,10 +167,13 @@ def _requests(context, url: str) -> list[str]:
     page = context.new_page()
     seen = []
     page.on("request", lambda request: seen.append(request.url))
+    problems = Problems()
+    watch(page, problems, block_external=False)  # to see every request, and wait on them
     page.goto(url)
     page.wait_for_selector(READY)
     page.fill("#name", "meera")
-    page.wait_for_load_state("networkidle")
+    settle(page, problems)
+    assert not problems.failed_requests, f"{url}: {problems.failed_requests}"
     assert page.evaluate(STATE_JS)["panels"] > 0
     page.close()
     return seen

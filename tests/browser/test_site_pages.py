@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browserlib import Problems, notebook_04, series_notebooks, watch
+from browserlib import Problems, notebook_04, series_notebooks, settle, watch
 
 from course.landing import read_info
 
@@ -74,11 +74,11 @@ def open_page(context, url: str) -> tuple[object, Problems, list[dict]]:
     problems = Problems()
     page = context.new_page()
     watch(page, problems)
-    response = page.goto(url, wait_until="networkidle")
+    response = page.goto(url, wait_until="load")
     if not url.startswith("file:"):
         assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
     images = page.evaluate(SETTLE_JS)
-    page.wait_for_load_state("networkidle")
+    settle(page, problems)
     return page, problems, images
 
 
@@ -252,8 +252,9 @@ def test_screenshots(context, site_url, screenshots):
     target = notebook_04()
     if target is None:
         pytest.skip("no notebook in notebooks/ yet")
-    page.goto(f"{site_url}/notebooks/{target.stem}.html", wait_until="networkidle")
+    page.goto(f"{site_url}/notebooks/{target.stem}.html", wait_until="load")
     page.evaluate(SETTLE_JS)
+    settle(page, problems)
     top = screenshots / f"{target.stem}.png"
     page.screenshot(path=str(top))
     # The first heatmap of the notebook (the one the landing page uses as thumbnail).
