@@ -14,6 +14,10 @@ NB ?= $(NOTEBOOKS)
 ROOT_OK := $(if $(filter 0,$(shell id -u)),--allow-root)
 # Inline figures vanish from executed notebooks when MPLBACKEND=Agg is set: keep kernels clean.
 unexport MPLBACKEND
+# pip installs without byte code (--no-compile, below): Python writes it for each module the
+# first time it is imported. Some machines (CI images) set PYTHONDONTWRITEBYTECODE, and then
+# every kernel would compile torch, matplotlib and pandas again from source.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help setup setup-dev data lab test lint notebooks clean clean-all
 
