@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 from attention_utils import data
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The student's pins.
+PINS = ROOT / "requirements.txt"
 
 #: The real names file (``make data`` or ``.ci/run`` put it in place).
 NAMES_FILE = data.DATA_DIR / data.DEFAULT_FILE
@@ -32,3 +38,17 @@ def fails(result, *fragments: str) -> None:
 def not_written(*args):
     """A student's function before it is written."""
     raise NotImplementedError
+
+
+def pins() -> dict[str, str]:
+    """``{name: version}`` of the exact pins in requirements.txt."""
+    found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", PINS.read_text(), re.MULTILINE)
+    return {name.lower(): version for name, version in found}
+
+
+def lowest_python() -> tuple[int, int]:
+    """``(major, minor)`` of the lowest Python that pyproject.toml's requires-python allows."""
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        spec = tomllib.load(f)["project"]["requires-python"]
+    major, minor = re.fullmatch(r">=(\d+)\.(\d+)", spec).groups()
+    return int(major), int(minor)

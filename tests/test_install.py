@@ -1,4 +1,4 @@
-"""The package as students get it: the wheel, a new virtual environment, Colab, the pins.
+"""The package as students get it: the wheel, a new virtual environment, Colab.
 
 - The wheel holds every module a notebook imports, and nothing of the course builders.
 - Colab, simulated: a new virtual environment with only torch, numpy, pandas, matplotlib,
@@ -6,24 +6,20 @@
   installs a freshly built wheel (``ATTENTION_NAMES_INSTALL``) and fetches the names from a
   server on 127.0.0.1 (``ATTENTION_NAMES_SOURCE``); Run All with no error. Nothing is written
   beside the notebook or into site-packages: the names and the model go to the user's cache.
-- The pins: requirements.txt resolves for the lowest Python that pyproject.toml states and
-  not for the one below it; with PyTorch's CPU index (stood in for by a local index holding
-  its CPU wheel) a Linux install downloads no nvidia or triton package.
 
-These tests build environments and resolve against the package index: about three minutes.
+These tests build an environment and install into it from the package index: about three
+minutes. The pins that a student's install resolves are tested in ``test_pins.py``.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -32,16 +28,11 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
-from support import NAMES_FILE
+from support import NAMES_FILE, ROOT, pins
 
 from course.links import INSTALL_TAG
-from course.notebooks import python_versions
-from course.student import STUDENT_README
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-PINS = ROOT / "requirements.txt"
-CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 #: What Colab has of what the series needs, before the install cell runs.
 COLAB_PACKAGES = ["torch", "numpy", "pandas", "matplotlib", "ipywidgets", "ipykernel"]
 
@@ -50,19 +41,6 @@ def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{result.stderr[-3000:]}"
     return result
-
-
-def pins() -> dict[str, str]:
-    """``{name: version}`` of the exact pins in requirements.txt."""
-    found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", PINS.read_text(), re.MULTILINE)
-    return {name.lower(): version for name, version in found}
-
-
-def lowest_python() -> tuple[int, int]:
-    with open(ROOT / "pyproject.toml", "rb") as f:
-        spec = tomllib.load(f)["project"]["requires-python"]
-    major, minor = re.fullmatch(r">=(\d+)\.(\d+)", spec).groups()
-    return int(major), int(minor)
 
 
 # --------------------------------------------------------------------------- the wheel
@@ -274,104 +252,6 @@ def test_installed_wheel_runs_the_explorer_alone_and_its_install_cell_is_silent(
     install = next(c for c in nb.cells if INSTALL_TAG in c.metadata.get("tags", []))
     assert install.outputs == []
     assert sorted(p.name for p in work.iterdir()) == ["09_explorer.ipynb"]
-
-
-# --------------------------------------------------------------------------- the pins
-
-
-def resolve(python_version: str, requirements: Path, *extra: str) -> subprocess.CompletedProcess:
-    """``pip install --dry-run`` of ``requirements`` for ``python_version``, as a report."""
-    report = requirements.with_suffix(".report.json")
-    cmd = [
-        sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-        "--only-binary=:all:", "--python-version", python_version, "--report", str(report),
-        "-r", str(requirements), *extra,
-    ]  # fmt: skip
-    env = {**os.environ, "PIP_RETRIES": "0"}  # PyTorch's index is out of reach here
-    return subprocess.run(cmd, capture_output=True, text=True, env=env)
-
-
-def test_requirements_resolve_for_the_lowest_stated_python_and_not_below(tmp_path):
-    major, minor = lowest_python()
-    copy = tmp_path / "requirements.txt"
-    shutil.copy2(PINS, copy)
-    ok = resolve(f"{major}.{minor}", copy)
-    assert ok.returncode == 0, ok.stderr[-2000:]
-    below = resolve(f"{major}.{minor - 1}", copy)
-    assert below.returncode != 0, (
-        f"the pins also install on {major}.{minor - 1}: lower requires-python"
-    )
-    assert "No matching distribution" in below.stderr or "Requires-Python" in below.stderr
-
-
-def test_every_statement_of_the_python_versions_agrees_with_pyproject():
-    major, minor = lowest_python()
-    words = python_versions()
-    assert words == f"{major}.{minor} or newer"
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"Python {words}" in readme
-    assert "{python}" in STUDENT_README  # filled from pyproject.toml when the copies are made
-    stated = set(re.findall(r"Python (3\.\d+) or newer", readme))
-    assert stated == {f"{major}.{minor}"}, f"the README states {stated}"
-
-
-def local_cpu_wheel() -> Path | None:
-    """PyTorch's CPU wheel of the pinned version, where this machine keeps a copy."""
-    version = pins()["torch"]
-    for folder in (Path("/opt/wheels"), Path.home() / "wheels"):
-        found = sorted(folder.glob(f"torch-{version}+cpu-*.whl")) if folder.is_dir() else []
-        if found:
-            return found[0]
-    return None
-
-
-def test_cpu_index_keeps_cuda_out_of_a_linux_install(tmp_path):
-    """requirements.txt with PyTorch's CPU index: torch +cpu and no nvidia or triton package.
-
-    PyTorch's index is out of reach here, so a local index that holds its CPU wheel of the
-    pinned version stands in for it; without that index the same pins take the CUDA build.
-    """
-    wheel = local_cpu_wheel()
-    if wheel is None:
-        pytest.skip("no local copy of PyTorch's CPU wheel to stand in for its index")
-    index = tmp_path / "cpu-index"
-    (index / "torch").mkdir(parents=True)
-    (index / "torch" / "index.html").write_text(f'<a href="{wheel.as_uri()}">{wheel.name}</a>\n')
-    text = PINS.read_text()
-    assert f"--extra-index-url {CPU_INDEX}\n" in text
-    torch_only = f"torch=={pins()['torch']}\n"
-    cases = {"cpu": f"--extra-index-url {index.as_uri()}\n{torch_only}", "default": torch_only}
-    isolated = ["--isolated", "--no-cache-dir"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    installs = {}
-    for case, requirements in cases.items():
-        path = tmp_path / f"{case}.txt"
-        path.write_text(requirements)
-        report = tmp_path / f"{case}.json"
-        cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-               "--quiet", "--report", str(report), "-r", str(path), *isolated]  # fmt: skip
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        assert result.returncode == 0, result.stderr[-2000:]
-        installs[case] = {
-            i["metadata"]["name"].lower(): i["metadata"]["version"]
-            for i in json.loads(report.read_text())["install"]
-        }
-    cpu, default = installs["cpu"], installs["default"]
-    assert cpu["torch"].endswith("+cpu")
-    assert not [n for n in cpu if n.startswith(("nvidia", "triton", "cuda"))], sorted(cpu)
-    # the control: the default index alone takes the CUDA build
-    assert [n for n in default if n.startswith(("nvidia", "triton"))], sorted(default)
-
-
-def test_binder_builds_the_students_environment():
-    """repo2docker reads binder/: the user pins, the lowest stated Python, the package itself."""
-    major, minor = lowest_python()
-    binder = ROOT / "binder"
-    assert (binder / "runtime.txt").read_text().strip() == f"python-{major}.{minor}"
-    assert "-r ../requirements.txt" in (binder / "requirements.txt").read_text().splitlines()
-    post = (binder / "postBuild").read_text()
-    assert "pip install --no-deps ." in post and "attention_utils.data" in post
-    assert os.access(binder / "postBuild", os.X_OK)
 
 
 def test_every_module_is_short_and_opens_with_its_job():
