@@ -124,6 +124,12 @@ def test_page_loads_cleanly_with_every_image_decoded(context, site_url, page_pat
         if has_widget_state(path):
             widgets = page.locator("main .jupyter-widgets, main .widget-box").count()
             assert widgets > 0, f"{page_path}: the saved widget state rendered no widget"
+        # The header's download menu offers the notebook itself.
+        link = page.locator(f"a[href$='{path.stem}.ipynb']")
+        assert link.count() >= 1, f"{page_path} offers no .ipynb download"
+        href = link.first.get_attribute("href")
+        response = context.request.get(f"{site_url}/notebooks/{href}")
+        assert response.ok and json.loads(response.body())["cells"], f"{href} is not a notebook"
     page.close()
 
 
@@ -233,16 +239,7 @@ def test_download_links_hand_out_the_notebooks(context, site_url):
         response = context.request.get(url)
         assert response.ok, f"{url}: HTTP {response.status}"
         assert response.body() == path.read_bytes(), f"{url} is not {path.name} as committed"
-    # Every notebook page also offers its .ipynb from the header's download menu.
-    for path in NOTEBOOKS:
-        nb_page = context.new_page()
-        nb_page.goto(f"{site_url}/notebooks/{path.stem}.html")
-        link = nb_page.locator(f"a[href$='{path.stem}.ipynb']")
-        assert link.count() >= 1, f"notebooks/{path.stem}.html offers no .ipynb download"
-        href = link.first.get_attribute("href")
-        response = context.request.get(f"{site_url}/notebooks/{href}")
-        assert response.ok and json.loads(response.body())["cells"], f"{href} is not a notebook"
-        nb_page.close()
+    # Every notebook page's own download menu: test_page_loads_cleanly_with_every_image_decoded
     assert not problems.all(), "index.html:\n  " + "\n  ".join(problems.all())
 
 
