@@ -40,7 +40,8 @@ cannot read 'é' in 'josé': ..."); a good one empties it.
 :meth:`~attention_utils.models.CausalTransformer.attention_maps`; the PNG from a
 :class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name length
 and layout (all of them in the kernel's idle time once the explorer is shown, or at once with
-:meth:`Explorer.warm_up`), then repaints only what changed (blitting). ``python -m attention_utils.bench --explorer`` prints the redraw time.
+:meth:`Explorer.warm_up`), then repaints only what changed (blitting).
+``python -m attention_utils.bench --explorer`` prints the redraw time.
 """
 
 from __future__ import annotations

@@ -39,15 +39,13 @@ class IdleJobs:
         self.finished = False
         self.error: BaseException | None = None  # what stopped a failed job
         if events is not None:
-            events.register("pre_run_cell", self._activity)
-            events.register("post_run_cell", self._activity)
+            events.register("pre_run_cell", self.busy)
+            events.register("post_run_cell", self.busy)
         loop.call_later(quiet, self._step)
 
-    def _activity(self, *_):
-        self.last = self.clock()
-
-    def busy(self) -> None:
-        """Something happened: the next job waits for ``quiet`` seconds from now."""
+    def busy(self, *_) -> None:
+        """Something happened (a redraw; a cell, as IPython's events call it): the next job
+        waits for ``quiet`` seconds from now."""
         self.last = self.clock()
 
     def _step(self) -> None:
@@ -78,7 +76,7 @@ class IdleJobs:
         if self.events is not None:
             for event in ("pre_run_cell", "post_run_cell"):
                 try:
-                    self.events.unregister(event, self._activity)
+                    self.events.unregister(event, self.busy)
                 except ValueError:
                     pass
 
