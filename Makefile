@@ -19,7 +19,7 @@ unexport MPLBACKEND
 # every kernel would compile torch, matplotlib and pandas again from source.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup setup-dev data lab test lint notebooks clean clean-all
+.PHONY: help setup setup-dev data lab test test-other-cpu lint notebooks clean clean-all
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -65,7 +65,23 @@ lint: $(DEV_STAMP) ## ruff on the package, the course builders, the tests and th
 PARALLEL ?= -n 2 --dist loadfile
 test: $(DEV_STAMP) $(NAMES) $(SLIDE_ASSETS) lint ## lint, unit tests, and every notebook re-run and compared
 	$(PY) -m pytest $(PARALLEL) tests
-	$(PY) -m pytest $(PARALLEL) --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly notebooks
+	$(PY) -m pytest $(PARALLEL) $(NBVAL) notebooks
+	@$(MAKE) --no-print-directory test-other-cpu
+
+NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:randomly
+# The same numbers on another CPU. PyTorch and NumPy choose their kernels by the processor's
+# instruction set; here another processor is emulated: PyTorch's kernels at the level
+# OTHER_CPU (default: its plainest, no AVX at all; or avx2), NumPy's AVX-512 code off. The
+# notebooks run again from an empty data folder (the model of 08-09 is trained again), and
+# every checked output must equal the committed one, which was made on this machine.
+OTHER_CPU ?= default
+OTHER_CPU_DATA := build/other-cpu
+test-other-cpu: $(DEV_STAMP) $(NAMES) ## the notebooks again on an emulated CPU without AVX-512 (OTHER_CPU=default|avx2)
+	rm -rf $(OTHER_CPU_DATA) && mkdir -p $(OTHER_CPU_DATA) && cp $(NAMES) $(OTHER_CPU_DATA)/
+	export ATEN_CPU_CAPABILITY=$(OTHER_CPU) NPY_DISABLE_CPU_FEATURES="$$($(PY) tests/cpu.py)" \
+	  ATTENTION_NAMES_DATA=$(abspath $(OTHER_CPU_DATA)); \
+	$(PY) tests/cpu.py --report \
+	  && $(PY) -m pytest $(PARALLEL) $(NBVAL) notebooks
 
 notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order, each in a fresh kernel
 	$(PY) -m course.links $(NB)

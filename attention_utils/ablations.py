@@ -23,7 +23,7 @@ import torch
 from attention_utils import bench, data
 from attention_utils.models import CausalTransformer
 from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
-from attention_utils.runtime import set_seed
+from attention_utils.runtime import exact, set_seed
 from attention_utils.train import evaluate, train_model
 from attention_utils.vocab import CharTable
 
@@ -59,7 +59,8 @@ def run_variant(names, splits, table, model_fields: dict, train_fields: dict, st
     nll, seconds = [], []
     for train, val in splits:
         set_seed(train_config.seed)  # as bench._neural
-        model = CausalTransformer(config)
+        with exact():
+            model = CausalTransformer(config)
         start = time.perf_counter()
         train_model(model, train, val, table, train_config, progress=False)
         seconds.append(time.perf_counter() - start)

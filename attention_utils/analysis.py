@@ -41,14 +41,14 @@ def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table:
     queries = (pos[None, :] >= 2) & (pos[None, :] < lengths[:, None])  # (B, T)
     n = queries.sum().clamp(min=1)
     vowel_ids = torch.tensor([table.stoi[c] for c in VOWELS if c in table.stoi], dtype=idx.dtype)
-    is_vowel = torch.isin(idx, vowel_ids).to(torch.float32)  # (B, T) over keys
+    is_vowel = torch.isin(idx, vowel_ids).double()  # (B, T) over keys
     rows = []
     for layer, w in enumerate(weights):
         if w.dim() != 4 or w.shape[0] != B or w.shape[-1] != T:
             raise ValueError(
                 f"layer {layer}: weights must be (B={B}, H, T={T}, T), got {tuple(w.shape)}"
             )
-        w = w.detach().cpu().float()
+        w = w.detach().cpu().double()
         back1 = torch.zeros_like(w[..., 0])
         back1[..., 1:] = torch.diagonal(w, offset=-1, dim1=-2, dim2=-1)
         back2 = torch.zeros_like(w[..., 0])

@@ -38,7 +38,7 @@ from attention_utils.models import (
     count_parameters,
 )
 from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
-from attention_utils.runtime import one_thread, set_seed
+from attention_utils.runtime import EXACT, exact, one_thread, set_seed
 from attention_utils.train import TrainConfig, evaluate, fit_ngram, train_model
 from attention_utils.vocab import START, CharTable
 
@@ -69,15 +69,18 @@ def configs() -> dict[str, dict]:
 
 
 def _neural(label, names, table, train_config: TrainConfig):
-    """A fresh model of ``label`` sized for ``names`` and ``table``, seeded by the config."""
+    """A fresh model of ``label`` sized for ``names`` and ``table``, seeded by the config, in
+    float64 (:data:`attention_utils.runtime.EXACT`: the same result on every CPU)."""
     set_seed(train_config.seed)
-    if label == "transformer":
-        longest = max(len(name) for name in names) + 1
-        size = max(MODEL_CONFIG.block_size, longest)
-        return CausalTransformer(replace(MODEL_CONFIG, vocab_size=len(table), block_size=size))
-    cls, model_config, _ = BASELINES[label]
-    model_config = replace(model_config, vocab_size=len(table))
-    return cls(model_config, start_id=table.stoi[START]) if cls is MLP else cls(model_config)
+    with exact():
+        if label == "transformer":
+            longest = max(len(name) for name in names) + 1
+            size = max(MODEL_CONFIG.block_size, longest)
+            config = replace(MODEL_CONFIG, vocab_size=len(table), block_size=size)
+            return CausalTransformer(config)
+        cls, model_config, _ = BASELINES[label]
+        model_config = replace(model_config, vocab_size=len(table))
+        return cls(model_config, start_id=table.stoi[START]) if cls is MLP else cls(model_config)
 
 
 #: Every model of the benchmark, in the order of its table.
@@ -135,6 +138,7 @@ def run(
         "torch": torch.__version__,
         "machine": f"{platform.machine()}, python {platform.python_version()}",
         "threads": 1,
+        "dtype": str(EXACT),
     }
 
 
@@ -182,6 +186,8 @@ def stale(result: dict, names: list[str]) -> list[str]:
     for label, now in configs().items():
         if result.get("configs", {}).get(label) != now:
             reasons.append(f"the {label} configs have changed since")
+    if result.get("dtype") != str(EXACT):
+        reasons.append(f"it was trained in {result.get('dtype', 'float32')}, not {EXACT}")
     if result.get("steps_override") is not None:
         reasons.append(f"it is a quick run of {result['steps_override']} steps")
     return reasons

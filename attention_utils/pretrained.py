@@ -4,7 +4,8 @@
     >>> model, table = trained.model, trained.table
 
 - :data:`MODEL_CONFIG` and :data:`TRAIN_CONFIG`: its sizes and how it is trained (fixed
-  seed, CPU, one thread, so every run gives the same weights on a given machine);
+  seed, CPU, one thread, float64, so every run on every CPU gives the same weights, see
+  :data:`attention_utils.runtime.EXACT`);
 - :func:`untrained_model`: the same transformer before training, its random initial weights;
 - :func:`load_or_train`: the trained model, loaded from the cache in
   ``DATA_DIR / "cache"`` (written atomically, read with ``weights_only=True``) or trained
@@ -27,6 +28,7 @@ import torch
 from attention_utils import data
 from attention_utils.download import write_atomically
 from attention_utils.models import CausalTransformer, ModelConfig
+from attention_utils.runtime import EXACT, exact
 from attention_utils.train import History, TrainConfig, train_model
 from attention_utils.vocab import CharTable
 
@@ -36,7 +38,7 @@ from attention_utils.vocab import CharTable
 MODEL_CONFIG = ModelConfig(positions="relative", tie_weights=True, dropout=0.0)
 #: How it is trained: 400 steps of 64 random names, the learning rate from 1e-2 down to 3e-3,
 #: the weights averaged as it goes (ema), the best average by validation kept. The same weights
-#: on every run: CPU, one thread.
+#: on every run and every CPU: CPU, one thread, float64 (the model is built in it).
 TRAIN_CONFIG = TrainConfig(
     device="cpu",
     steps=400,
@@ -60,7 +62,8 @@ class TrainedModel(NamedTuple):
 def untrained_model(
     config: ModelConfig | None = None, seed: int | None = None
 ) -> CausalTransformer:
-    """The transformer as training starts it: random weights from ``seed``, in eval mode.
+    """The transformer as training starts it: random weights from ``seed``, in float64 (see
+    :data:`attention_utils.runtime.EXACT`), in eval mode.
 
     With the defaults (``config`` = :data:`MODEL_CONFIG` sized for the names, ``seed`` =
     ``TRAIN_CONFIG.seed``) this is exactly the untrained state of the model that
@@ -70,7 +73,7 @@ def untrained_model(
     if config is None:
         table = CharTable.from_names(data.load_names())
         config = ModelConfig(**{**asdict(MODEL_CONFIG), "vocab_size": len(table)})
-    with torch.random.fork_rng(devices=[]):  # leave the caller's random state as it was
+    with torch.random.fork_rng(devices=[]), exact():  # the caller's random state is kept
         torch.manual_seed(TRAIN_CONFIG.seed if seed is None else seed)
         model = CausalTransformer(config)
     return model.eval()
@@ -82,7 +85,8 @@ def _cache_key(names: Sequence[str], model_config: ModelConfig, train_config: Tr
             "names": list(names),
             "model": asdict(model_config),
             "train": asdict(train_config),
-            "v": 2,
+            "dtype": str(EXACT),
+            "v": 3,
         },
         sort_keys=True,
     )
@@ -108,8 +112,8 @@ def load_or_train(
     ``untrained_model(model.config)``.
 
     The model is trained on the training names of ``split_names(load_names())`` with
-    :data:`TRAIN_CONFIG` (fixed seed, CPU, one thread, so each run gives the same weights on
-    a given machine; ``history.seconds`` says how long it took). It is cached in ``cache_dir``
+    :data:`TRAIN_CONFIG` (fixed seed, CPU, one thread, float64, so each run gives the same
+    weights on any CPU; ``history.seconds`` says how long it took, on this machine). It is cached in ``cache_dir``
     (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
     the names and both configs, written atomically, and loaded with
     ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
@@ -135,7 +139,8 @@ def load_or_train(
     if path.exists() and not retrain:
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
-            model = CausalTransformer(ModelConfig(**saved["model_config"]))
+            with exact():
+                model = CausalTransformer(ModelConfig(**saved["model_config"]))
             model.load_state_dict(saved["state_dict"])
             history = History(**saved["history"])
             return TrainedModel(model.eval(), CharTable(saved["symbols"]), history)

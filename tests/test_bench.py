@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -157,3 +158,26 @@ def test_the_committed_result_is_what_make_bench_measures_now():
     for row in result["rows"]:
         assert len(row["nll"]) == len(row["seconds"]) == 5
         assert all(1.5 < x < 3.5 for x in row["nll"]), row
+
+
+def test_the_benchmark_gives_the_same_numbers_on_another_cpu(names_file, tmp_path):
+    """PyTorch's kernels forced to their plainest level (no AVX) give the table of this CPU:
+    every model trains in float64, where the kernels' rounding stays far below what is
+    printed (in float32, 400 steps made another model on another CPU)."""
+    nll = {}
+    for level in ("native", "default"):
+        out = tmp_path / f"{level}.json"
+        env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+        if level != "native":
+            env["ATEN_CPU_CAPABILITY"] = level
+        argv = ["--names", str(names_file), "--folds", "2", "--steps", "60", "--out", str(out)]
+        subprocess.run(
+            [sys.executable, "-m", "attention_utils.bench", *argv],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        nll[level] = {r["model"]: r["nll"] for r in json.loads(out.read_text())["rows"]}
+    assert nll["native"].keys() == nll["default"].keys() == set(bench.MODELS)
+    for model, folds in nll["native"].items():
+        assert folds == pytest.approx(nll["default"][model], rel=1e-9, abs=0), model

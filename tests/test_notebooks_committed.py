@@ -57,6 +57,27 @@ def test_no_error_outputs_and_figures_are_stored(notebook):
     assert images >= 1, f"{path.name}: no figure is stored, a reader would see none"
 
 
+#: What nbval compares of a cell that prints: its output must reproduce on any machine.
+CHECKED = "nbval-check-output"
+#: A cell whose output is this machine's (a timing, an object's address): never compared.
+MACHINE_OWN = "nbval-ignore-output"
+
+
+def test_every_printed_number_is_compared_or_said_to_be_this_machines(notebook):
+    """nbval's lax mode compares only the cells tagged to be checked: a cell that prints and
+    carries neither tag would print other numbers on another CPU without any test seeing it."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        prints = any(o.output_type in ("stream", "execute_result") for o in cell.outputs)
+        tags = set(cell.metadata.get("tags", []))
+        assert not {CHECKED, MACHINE_OWN} <= tags, f"{path.name} cell {i}: both tags"
+        if prints:
+            assert tags & {CHECKED, MACHINE_OWN}, (
+                f"{path.name} cell {i} prints but is not compared by nbval: tag it "
+                f"{CHECKED!r}, or {MACHINE_OWN!r} if it prints this machine's timings"
+            )
+
+
 def test_a_static_view_reads_every_output(notebook):
     """GitHub's viewer and the site show the text of a widget or a progress bar: it must say
     what happened, not a repr of widget classes or a bar stuck at its start."""

@@ -107,3 +107,22 @@ def test_training_removes_only_the_models_it_cached_itself(tiny_default, monkeyp
     load_or_train(progress=False)  # another config: the model cached before is stale
     assert not old.exists()
     assert mine.read_bytes() == b"keep me"
+
+
+def test_the_model_is_float64_built_loaded_and_leaves_the_default_dtype_alone(tiny_default):
+    assert torch.get_default_dtype() == torch.float32
+    trained = load_or_train(progress=False)  # trained now
+    loaded = load_or_train(progress=False)  # from the cache: float64 weights kept as they are
+    for model in (trained.model, loaded.model, untrained_model(trained.model.config)):
+        assert {p.dtype for p in model.parameters()} == {torch.float64}
+    assert torch.equal(trained.model.head.weight, loaded.model.head.weight)
+    assert torch.get_default_dtype() == torch.float32  # the caller's default is restored
+
+
+def test_the_cache_key_names_the_precision(tiny_default, monkeypatch):
+    load_or_train(progress=False)
+    (before,) = (tiny_default / "cache").glob("*.pt")
+    monkeypatch.setattr(pretrained, "EXACT", torch.float32)
+    load_or_train(progress=False)
+    (after,) = (tiny_default / "cache").glob("*.pt")
+    assert after.name != before.name  # a model trained in another precision is another model
