@@ -273,7 +273,11 @@ class Explorer:
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         """The widget live; where no widget can run (GitHub's viewer, the site without the
         widget state, a student copy's preview), the last heatmap and a line of text."""
-        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        if hasattr(self.widget, "_repr_mimebundle_"):  # ipywidgets 8
+            bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        else:  # ipywidgets 7 (Colab's) shows a widget by this view of its model instead
+            view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+            bundle = {"application/vnd.jupyter.widget-view+json": view}
         caption = html.unescape(re.sub(r"<[^>]+>", "", self.caption.value))
         bundle["text/plain"] = f"Attention explorer (run the notebook to use it): {caption}"
         if self.heatmap.value:

@@ -31,6 +31,7 @@ INSTALL_CELL = """\
 import importlib.util
 
 if importlib.util.find_spec("attention_utils") is None:
+    import importlib.metadata as metadata
     import os
     import subprocess
     import sys
@@ -39,12 +40,31 @@ if importlib.util.find_spec("attention_utils") is None:
         "ATTENTION_NAMES_INSTALL",
         "{source}",
     )
+    loaded = {  # the packages this runtime has imported already, and their versions
+        dist: metadata.version(dist)
+        for module, dists in metadata.packages_distributions().items()
+        if module in sys.modules
+        for dist in dists
+    }
     print("installing", source)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
     importlib.invalidate_caches()
+    replaced = [
+        f"{dist} {version} -> {metadata.version(dist)}"
+        for dist, version in loaded.items()
+        if metadata.version(dist) != version
+    ]
+    if replaced:  # the old version stays loaded until the runtime starts again
+        print(
+            "RESTART THE RUNTIME NOW (in Colab: Runtime > Restart session), then run this "
+            "notebook again from the top: pip replaced " + ", ".join(replaced)
+        )
     from attention_utils.data import load_names
 
     print(len(load_names()), "names ready")"""
+
+#: How the install cell's words begin when pip replaced a package the runtime had loaded.
+RESTART = "RESTART THE RUNTIME NOW"
 
 
 def links_line(notebook: str) -> str:

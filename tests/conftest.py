@@ -14,10 +14,10 @@ from support import NAMES_FILE
 
 from attention_utils import data
 
-#: The longest test files (about 3 and 2 minutes), started first: with ``pytest -n 2 --dist
-#: loadfile`` (``make test``) each takes one worker at once and the short files fill in around
-#: them, instead of one of them running alone at the end.
-LONGEST_FIRST = ("test_install.py", "test_student.py")
+#: The longest test files (about 2.5, 2 and 2 minutes), started first: with ``pytest -n 2
+#: --dist loadfile`` (``make test``) each takes one worker at once and the short files fill in
+#: around them, instead of one of them running alone at the end.
+LONGEST_FIRST = ("test_colab.py", "test_install.py", "test_student.py")
 
 
 def pytest_collection_modifyitems(items):
