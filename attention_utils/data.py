@@ -18,6 +18,7 @@ import hashlib
 import os
 import random
 import re
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,10 @@ def data_dir(environ: Mapping[str, str] = os.environ, package: Path | None = Non
 
 #: Where downloaded files are cached (see :func:`data_dir`).
 DATA_DIR = data_dir()
+#: Data installed with the software, read only: an image built from ``binder/`` (repo2docker,
+#: a JupyterHub) holds the names and the trained model here, in the Python environment, where
+#: a home folder mounted over ``$HOME`` cannot hide them. Used where ``DATA_DIR`` lacks them.
+PRELOADED = Path(sys.prefix) / "share" / "attention-names"
 
 _NAME_RE = re.compile(r"[a-z]+")
 
@@ -203,6 +208,8 @@ def load_names(
         raise TypeError(f"source: expected a path or an address, got {type(source).__name__}")
     if source is None:
         path = DATA_DIR / DEFAULT_FILE
+        if not refresh and not path.exists() and (PRELOADED / DEFAULT_FILE).is_file():
+            path = PRELOADED / DEFAULT_FILE  # installed with the software (see PRELOADED)
         if refresh or not path.exists():
             try:
                 fetch(SOURCE_URL, path, timeout=timeout)
@@ -286,9 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
     where = args.source or DATA_DIR / DEFAULT_FILE
+    if args.source is None and not (DATA_DIR / DEFAULT_FILE).exists():
+        where = PRELOADED / DEFAULT_FILE
     print(f"names file: {where}")
     if args.source is None:
-        data = (DATA_DIR / DEFAULT_FILE).read_bytes()
+        data = Path(where).read_bytes()
         print(f"size: {len(data):,} bytes, SHA-256 {sha256_of(data)} (verified)")
     lengths = [len(n) for n in names]
     print(f"{len(names):,} names, {min(lengths)}-{max(lengths)} letters long")

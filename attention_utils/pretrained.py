@@ -116,7 +116,9 @@ def load_or_train(
     weights on any CPU; ``history.seconds`` says how long it took, on this machine). It is cached in ``cache_dir``
     (default ``attention_utils.data.DATA_DIR / "cache"``) under a file name that depends on
     the names and both configs, written atomically, and loaded with
-    ``torch.load(..., weights_only=True)`` (configs are stored as plain types).
+    ``torch.load(..., weights_only=True)`` (configs are stored as plain types). Where the
+    cache lacks it, the same file in ``data.PRELOADED / "cache"`` (installed with the
+    software, read only) is loaded instead.
     ``retrain=True`` ignores the cache; a cache file that cannot be loaded is trained again
     (with a warning). Training removes the models it cached before for other configs or
     names, and no other file.
@@ -136,6 +138,9 @@ def load_or_train(
     train_config = TRAIN_CONFIG
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
     path = cache_dir / f"default-model-{_cache_key(names, model_config, train_config)}.pt"
+    preloaded = data.PRELOADED / "cache" / path.name  # installed with the software
+    if not path.exists() and preloaded.is_file():
+        path = preloaded
     if path.exists() and not retrain:
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -162,6 +167,7 @@ def load_or_train(
         },
         buffer,
     )
+    path = cache_dir / path.name  # never into the preloaded folder
     write_atomically(buffer.getvalue(), path)
     _forget_older_models(cache_dir, keep=path)
     return TrainedModel(model, table, history)

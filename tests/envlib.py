@@ -49,15 +49,16 @@ def build_wheel(out: Path, source: Path) -> Path:
     return found
 
 
-def make_venv(venv: Path, requirements: list[str]) -> Path:
+def make_venv(venv: Path, requirements: list[str], warm_up: str | None = WARM_UP) -> Path:
     """A new virtual environment with ``requirements`` (pip's words, e.g. ``numpy==2.1.3``),
-    its byte code written for what a kernel imports first. Returns ``venv``."""
+    its byte code written for what a kernel imports first (``warm_up``). Returns ``venv``."""
     run([sys.executable, "-m", "venv", venv])
     python = venv / "bin" / "python"
     # no byte code ahead of time (a fraction of torch is ever imported): the warm-up writes it
     run([python, "-m", "pip", "install", "--quiet", "--no-compile", *requirements])
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    run([python, "-c", WARM_UP], env=env)
+    if warm_up:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        run([python, "-c", warm_up], env=env)
     return venv
 
 

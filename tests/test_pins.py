@@ -1,7 +1,7 @@
 """The pins a student installs: requirements.txt resolves for the lowest Python that
 pyproject.toml states and not for the one below it; with PyTorch's CPU index (stood in for by a
 local index holding its CPU wheel) a Linux install downloads no nvidia or triton package; every
-statement of the Python versions agrees; binder/ builds the students' environment.
+statement of the Python versions agrees (binder/ in test_binder.py).
 
 These tests resolve against the package index (``pip install --dry-run``): under a minute.
 """
@@ -107,14 +107,3 @@ def test_cpu_index_keeps_cuda_out_of_a_linux_install(tmp_path):
     assert not [n for n in cpu if n.startswith(("nvidia", "triton", "cuda"))], sorted(cpu)
     # the control: the default index alone takes the CUDA build
     assert [n for n in default if n.startswith(("nvidia", "triton"))], sorted(default)
-
-
-def test_binder_builds_the_students_environment():
-    """repo2docker reads binder/: the user pins, the lowest stated Python, the package itself."""
-    major, minor = lowest_python()
-    binder = ROOT / "binder"
-    assert (binder / "runtime.txt").read_text().strip() == f"python-{major}.{minor}"
-    assert "-r ../requirements.txt" in (binder / "requirements.txt").read_text().splitlines()
-    post = (binder / "postBuild").read_text()
-    assert "pip install --no-deps ." in post and "attention_utils.data" in post
-    assert os.access(binder / "postBuild", os.X_OK)
