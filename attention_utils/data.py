@@ -55,9 +55,8 @@ def data_dir(environ: Mapping[str, str] = os.environ, package: Path | None = Non
 
 #: Where downloaded files are cached (see :func:`data_dir`).
 DATA_DIR = data_dir()
-#: Data installed with the software, read only: an image built from ``binder/`` (repo2docker,
-#: a JupyterHub) holds the names and the trained model here, in the Python environment, where
-#: a home folder mounted over ``$HOME`` cannot hide them. Used where ``DATA_DIR`` lacks them.
+#: Data installed with the software, read only, used where DATA_DIR lacks it: in an image built
+#: from binder/ the names and the model lie here, where a mounted $HOME cannot hide them.
 PRELOADED = Path(sys.prefix) / "share" / "attention-names"
 
 _NAME_RE = re.compile(r"[a-z]+")
@@ -294,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"error: {e}\n")
     where = args.source or DATA_DIR / DEFAULT_FILE
     if args.source is None and not (DATA_DIR / DEFAULT_FILE).exists():
-        where = PRELOADED / DEFAULT_FILE
+        where = PRELOADED / DEFAULT_FILE  # what load_names read
     print(f"names file: {where}")
     if args.source is None:
         data = Path(where).read_bytes()

@@ -1,5 +1,7 @@
-"""What every exercise check is built from: a verdict, calling a student's function, turning an
-answer into a tensor or a number, and naming the mistake when it is wrong."""
+"""What every exercise check is built from: a verdict, a call of the student's function.
+
+The parts: the verdict, calling a student's function, turning an answer into a tensor or a
+number, and naming the mistake when it is wrong."""
 
 from __future__ import annotations
 
