@@ -127,21 +127,6 @@ site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (s
 test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the site, the slides, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest $(PARALLEL) tests/browser -p no:randomly -p no:cacheprovider
 
-# The measurement behind the explorer page's runtime: its hand-written forward pass against
-# ONNX Runtime Web (npm, runtimes/package-lock.json; onnx and onnxscript from pip for the export).
-.PHONY: runtimes
-RUNTIME_ASSETS := runtimes/node_modules/.installed
-# torch.onnx's exporter needs these; only this measurement does, so they are not in requirements
-RUNTIME_PIP := onnx==1.23.2 onnxscript==0.7.2
-
-$(RUNTIME_ASSETS): runtimes/package.json runtimes/package-lock.json
-	cd runtimes && npm ci --no-audit --no-fund
-	@touch $(RUNTIME_ASSETS)
-
-runtimes: $(DEV_STAMP) $(NAMES) $(RUNTIME_ASSETS) ## explorer page vs ONNX Runtime Web: bytes loaded, ms per keystroke
-	$(PIP_INSTALL) $(RUNTIME_PIP)
-	$(PY) -m course.runtimes
-
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,
 # the nbgitpuller link for the students, and what one student costs.
 .PHONY: hub-assets hub-link hub-sizing
@@ -165,4 +150,4 @@ clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and d
 
 clean-all: clean ## also remove .venv, node_modules and the downloaded data
 	rm -rf $(VENV) $(NAMES) data/downloads data/cache slides/node_modules site/node_modules \
-	  hub/node_modules runtimes/node_modules
+	  hub/node_modules
