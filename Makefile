@@ -98,7 +98,7 @@ notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order
 # The cross-validated result is committed: notebook 08 shows it (a test says when it is stale).
 BENCH_OUT ?= notebooks/bench/cross_validated.json
 bench: $(STAMP) $(NAMES) ## every model from scratch on 5 folds: held-out NLL ± s.e., seconds per fold
-	$(PY) -m attention_utils.bench --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(PY) -m course.bench --out $(BENCH_OUT) $(BENCH_ARGS)
 
 .PHONY: student slides
 

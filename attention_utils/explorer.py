@@ -41,7 +41,7 @@ cannot read 'é' in 'josé': ..."); a good one empties it.
 :class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name length
 and layout (all of them in the kernel's idle time once the explorer is shown, or at once with
 :meth:`Explorer.warm_up`), then repaints only what changed (blitting).
-``python -m attention_utils.bench --explorer`` prints the redraw time.
+``python -m course.bench --explorer`` (in a checkout) prints the redraw time.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from attention_utils.runtime import kernel_shell
+
 #: seconds of quiet before a job runs
 QUIET = 0.5
 #: seconds between two jobs: the kernel answers what arrived meanwhile
@@ -83,11 +85,7 @@ class IdleJobs:
 
 def kernel():
     """``(event loop, IPython events)`` of the running Jupyter kernel, or None outside one."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
+    shell = kernel_shell()
     loop = getattr(getattr(shell, "kernel", None), "io_loop", None)
     return None if loop is None else (loop, shell.events)
 

@@ -5,7 +5,8 @@
 
 - :data:`MODEL_CONFIG` and :data:`TRAIN_CONFIG`: its sizes and how it is trained (fixed
   seed, CPU, one thread, float64, so every run on every CPU gives the same weights, see
-  :data:`attention_utils.runtime.EXACT`);
+  :data:`attention_utils.runtime.EXACT`); :func:`recipe`: both, sized for a list of names
+  (the one way to get them: the notebooks, this module and the benchmark all call it);
 - :func:`untrained_model`: the same transformer before training, its random initial weights;
 - :func:`load_or_train`: the trained model, loaded from the cache in
   ``DATA_DIR / "cache"`` (written atomically, read with ``weights_only=True``) or trained
@@ -19,7 +20,7 @@ import io
 import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,7 +35,7 @@ from attention_utils.vocab import CharTable
 
 #: The sizes of the model of notebooks 08 and 09 (and of the benchmark): relative positions
 #: (a score per head and distance back), the head tied to the embedding, and no dropout
-#: (weight decay and weight averaging regularise it; ``python -m attention_utils.ablations``).
+#: (weight decay and weight averaging regularise it; ``python -m course.ablations`` in a checkout).
 MODEL_CONFIG = ModelConfig(positions="relative", tie_weights=True, dropout=0.0)
 #: How it is trained: 400 steps of 64 random names, the learning rate from 1e-2 down to 3e-3,
 #: the weights averaged as it goes (ema), the best average by validation kept. The same weights
@@ -51,6 +52,17 @@ TRAIN_CONFIG = TrainConfig(
 )
 
 
+def recipe(names: Sequence[str], table: CharTable | None = None) -> tuple[ModelConfig, TrainConfig]:
+    """The series' ``(model_config, train_config)`` for ``names``: :data:`MODEL_CONFIG` with
+    the symbols of ``table`` (default: the table of ``names``) and room for the longest name
+    (``block_size`` at least its letters + 1, for ``^``), and :data:`TRAIN_CONFIG`."""
+    if not names:
+        raise ValueError("recipe needs at least one name, got none")
+    table = table if table is not None else CharTable.from_names(names)
+    block_size = max(MODEL_CONFIG.block_size, max(len(n) for n in names) + 1)
+    return replace(MODEL_CONFIG, vocab_size=len(table), block_size=block_size), TRAIN_CONFIG
+
+
 class TrainedModel(NamedTuple):
     """What :func:`load_or_train` returns."""
 
@@ -65,14 +77,13 @@ def untrained_model(
     """The transformer as training starts it: random weights from ``seed``, in float64 (see
     :data:`attention_utils.runtime.EXACT`), in eval mode.
 
-    With the defaults (``config`` = :data:`MODEL_CONFIG` sized for the names, ``seed`` =
+    With the defaults (``config`` = the :func:`recipe` for the names, ``seed`` =
     ``TRAIN_CONFIG.seed``) this is exactly the untrained state of the model that
     :func:`load_or_train` returns: the picture to compare the learned one with. Pass the
     trained model's ``config`` for the same sizes. The global random state is left as it was.
     """
     if config is None:
-        table = CharTable.from_names(data.load_names())
-        config = ModelConfig(**{**asdict(MODEL_CONFIG), "vocab_size": len(table)})
+        config, _ = recipe(data.load_names())
     with torch.random.fork_rng(devices=[]), exact():  # the caller's random state is kept
         torch.manual_seed(TRAIN_CONFIG.seed if seed is None else seed)
         model = CausalTransformer(config)
@@ -105,7 +116,7 @@ def load_or_train(
       ``(logits (B, T, V), None)``; ``model.attention_maps(idx)`` gives a list (one per
       layer) of ``(B, n_heads, T, T)`` weights, queries on rows, keys on columns.
     - ``table``: the :class:`~attention_utils.vocab.CharTable` of the names
-      (``table.encode(table.wrap("abhishek"))[None]`` is an ``idx`` of shape ``(1, T)``).
+      (``table.batch("abhishek")`` is the ``idx`` of ``^abhishek``, shape ``(1, T)``).
     - ``history``: the train/validation loss curves (:class:`History`).
 
     The same model before training (its random initial weights) is
@@ -128,14 +139,13 @@ def load_or_train(
     (training sets it by itself, see ``TrainConfig.threads``).
 
         >>> model, table, history = load_or_train()
-        >>> idx = table.encode(table.wrap("abhishek"))[None]
+        >>> idx = table.batch("abhishek")            # ^abhishek: (1, T)
         >>> weights = model.attention_maps(idx)      # [layer] -> (1, H, T, T)
     """
     names = data.load_names()
     train, val = data.split_names(names)
     table = CharTable.from_names(names)
-    model_config = ModelConfig(**{**asdict(MODEL_CONFIG), "vocab_size": len(table)})
-    train_config = TRAIN_CONFIG
+    model_config, train_config = recipe(names, table)
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
     path = cache_dir / f"default-model-{_cache_key(names, model_config, train_config)}.pt"
     preloaded = data.PRELOADED / "cache" / path.name  # installed with the software

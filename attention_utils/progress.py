@@ -15,18 +15,15 @@ from contextlib import contextmanager
 
 from tqdm.std import tqdm
 
+from attention_utils.runtime import kernel_shell
+
 #: Seconds between two redraws in a notebook (each redraw is a message to the front end).
 EVERY = 0.25
 
 
 def in_kernel() -> bool:
     """True inside a Jupyter kernel (where outputs are saved into the notebook)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with Jupyter
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
+    return kernel_shell() is not None
 
 
 class NotebookBar:

@@ -1,4 +1,5 @@
-"""How a run is set up: one seed for every generator, one CPU thread, the precision, the device."""
+"""How a run is set up: one seed for every generator, one CPU thread, the precision, the device,
+and whether it runs in a Jupyter kernel."""
 
 from __future__ import annotations
 
@@ -52,6 +53,17 @@ def exact():
         yield
     finally:
         torch.set_default_dtype(before)
+
+
+def kernel_shell():
+    """The IPython shell of the running Jupyter kernel, or None outside one (a script, a
+    terminal IPython): where outputs are saved into a notebook and an event loop runs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # IPython comes with Jupyter: no IPython, no kernel
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and hasattr(shell, "kernel") else None
 
 
 def default_device() -> torch.device:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from attention_utils.models import check_model_table
+from attention_utils.models import check_model_table, evaluating
 from attention_utils.runtime import one_thread
 from attention_utils.vocab import END, START, CharTable
 
@@ -34,9 +34,7 @@ def sample(
     if max_len is None:
         max_len = getattr(getattr(model, "config", None), "block_size", 21) - 1
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         start = table.stoi[START]
         idx = torch.full((n, 1), start, dtype=torch.long)
         done = torch.zeros(n, dtype=torch.bool)
@@ -54,8 +52,6 @@ def sample(
                 done |= nxt == end
                 if done.all():
                     break
-    finally:
-        model.train(was_training)
     names = []
     for row in idx[:, 1:].tolist():
         text = table.decode(row)

@@ -21,6 +21,7 @@ from attention_utils.models import (
     at_least_one,
     check_model_table,
     encode_batch,
+    evaluating,
 )
 from attention_utils.progress import progress_bar
 from attention_utils.runtime import one_thread, resolve_device, set_seed
@@ -40,26 +41,21 @@ def evaluate(model, names: Sequence[str], table: CharTable, batch_size: int = 51
     if len(names) == 0:
         raise ValueError("evaluate needs at least one name, got an empty list")
     check_model_table(model, table)
-    was_training = model.training
-    model.eval()
     device = next(iter(model.buffers()), next(iter(model.parameters()), None))
     device = device.device if device is not None else torch.device("cpu")
     total, count = 0.0, 0
-    try:
-        with one_thread():
-            for i in range(0, len(names), batch_size):
-                idx, targets = encode_batch(names[i : i + batch_size], table, device)
-                logits, _ = model(idx)
-                nll = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]).double(),
-                    targets.reshape(-1),
-                    ignore_index=IGNORE_INDEX,
-                    reduction="sum",
-                )
-                total += float(nll)
-                count += int((targets != IGNORE_INDEX).sum())
-    finally:
-        model.train(was_training)
+    with evaluating(model), one_thread():
+        for i in range(0, len(names), batch_size):
+            idx, targets = encode_batch(names[i : i + batch_size], table, device)
+            logits, _ = model(idx)
+            nll = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).double(),
+                targets.reshape(-1),
+                ignore_index=IGNORE_INDEX,
+                reduction="sum",
+            )
+            total += float(nll)
+            count += int((targets != IGNORE_INDEX).sum())
     return total / count
 
 

@@ -12,11 +12,10 @@ Repository``), like every other link of the series; ``--repo`` pulls from anothe
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from course.notebooks import BRANCH, find_notebooks, nbgitpuller_url
+from course.notebooks import BRANCH, command_line, find_notebooks, nbgitpuller_url
 
 
 def check_hub(hub: str) -> str:
@@ -36,9 +35,7 @@ def check_notebook(notebook: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.hub", description=__doc__.splitlines()[0]
-    )
+    parser = command_line("hub", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     link = commands.add_parser("link", help="print the nbgitpuller link for the students")
     link.add_argument("--hub", required=True, help="the hub's address, https://hub.example.edu")

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.notebooks import colab_url, read_json, source_of, title_of
+from course.notebooks import colab_url, read_notebook, title_of
 
 #: The marker in ``site/index.md`` that the map of the series replaces.
 MAP_MARKER = "<!-- SERIES MAP -->"
@@ -53,9 +53,7 @@ def learn_of(nb: dict, first_cells: int = 4) -> list[str]:
     The bullets may be in the same markdown cell as the phrase or in the next one; they end
     at the first paragraph after them or at the end of their cell.
     """
-    cells = [
-        source_of(c) for c in nb.get("cells", [])[:first_cells] if c["cell_type"] == "markdown"
-    ]
+    cells = [c.source for c in nb.get("cells", [])[:first_cells] if c["cell_type"] == "markdown"]
     found = False
     bullets: list[str] = []
     for text in cells:
@@ -93,7 +91,7 @@ def thumbnail_of(nb: dict) -> bytes | None:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        heatmap_cell = any(call in source_of(cell) for call in HEATMAP_CALLS)
+        heatmap_cell = any(call in cell.source for call in HEATMAP_CALLS)
         for png in _png_outputs(cell):
             if heatmap_cell:
                 return png
@@ -108,7 +106,7 @@ def read_info(path: Path | str) -> NotebookInfo:
     match = _NUMBER_RE.match(path.name)
     if not match:
         raise ValueError(f"{path.name}: expected a name like 04_attention_loops.ipynb")
-    nb = read_json(path)
+    nb = read_notebook(path)
     return NotebookInfo(
         path=path,
         number=match.group(1),

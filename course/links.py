@@ -13,13 +13,18 @@ running this module updates every notebook.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import nbformat
 
-from course.notebooks import binder_url, colab_url, find_notebooks, install_source, source_of
+from course.notebooks import (
+    binder_url,
+    colab_url,
+    command_line,
+    find_notebooks,
+    install_source,
+    read_notebook,
+)
 
 #: The tag of the install cell (Jupyter Book hides it from the site's pages: ``remove-cell``).
 INSTALL_TAG = "install"
@@ -89,11 +94,11 @@ def _with_links(title: str, notebook: str) -> str:
 def update(nb, notebook: str) -> bool:
     """Put the links and the install cell into ``nb`` (in place); True if anything changed."""
     title = nb.cells[0]
-    if title.cell_type != "markdown" or not source_of(title).startswith("# "):
+    if title.cell_type != "markdown" or not title.source.startswith("# "):
         raise ValueError(f"{notebook}: the first cell must be the '# NN · Title' markdown cell")
     changed = False
-    new_title = _with_links(source_of(title), notebook)
-    if new_title != source_of(title):
+    new_title = _with_links(title.source, notebook)
+    if new_title != title.source:
         title.source, changed = new_title, True
     second = nb.cells[1] if len(nb.cells) > 1 else None
     if second is None or INSTALL_TAG not in second.metadata.get("tags", []):
@@ -104,19 +109,18 @@ def update(nb, notebook: str) -> bool:
     for key, value in metadata.items():
         if second.metadata.get(key) != value:
             second.metadata[key], changed = value, True
-    if source_of(second) != install_cell():
+    if second.source != install_cell():
         second.source, changed = install_cell(), True
     return changed
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    parser = command_line("links", __doc__, notebooks=True)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
     args = parser.parse_args(argv)
     stale = []
     for path in args.notebooks or find_notebooks():
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         if update(nb, path.name):
             stale.append(path)
             if not args.check:

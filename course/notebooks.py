@@ -7,7 +7,6 @@ Repository``); the Colab, Binder and nbgitpuller links are made from it here.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import sys
@@ -40,17 +39,11 @@ def find_notebooks(folder: Path | str | None = None, missing_ok: bool = False) -
     return sorted(folder.glob(NOTEBOOK_GLOB))
 
 
-def source_of(cell: dict) -> str:
-    """A cell's source as one string (nbformat stores it as a string or a list of lines)."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def title_of(nb: dict, path: Path | str = "notebook") -> str:
     """The text of the first ``# `` heading in the notebook's markdown cells."""
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
-            match = _TITLE_RE.search(source_of(cell))
+            match = _TITLE_RE.search(cell.source)
             if match:
                 return match.group(1)
     raise ValueError(f"{path}: no '# Title' heading in any markdown cell; expected '# NN · Title'")
@@ -59,18 +52,9 @@ def title_of(nb: dict, path: Path | str = "notebook") -> str:
 def notebook_title(path: Path) -> str:
     """The title of the notebook at ``path``, or its file name's stem if it has none."""
     try:
-        return title_of(read_json(path), path)
+        return title_of(read_notebook(path), path)
     except (OSError, ValueError):
         return path.stem
-
-
-def read_json(path: Path | str) -> dict:
-    """The notebook at ``path`` as a dict; a ValueError naming the file if it is not one."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a notebook (invalid JSON: {e})") from e
 
 
 # --------------------------------------------------------------------------- building from them
@@ -108,11 +92,20 @@ def exercise_cells(nb) -> list[tuple[int, int | None]]:
     return pairs
 
 
-def builder_parser(prog: str, description: str, out: Path) -> argparse.ArgumentParser:
-    """The command line of a builder: ``[NOTEBOOK ...] [--out FOLDER]``; add its own options."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
-    parser.add_argument("--out", type=Path, default=out)
+def command_line(
+    module: str, doc: str, *, notebooks: bool = False, out: Path | None = None
+) -> argparse.ArgumentParser:
+    """The command line of the course module ``module`` (``python -m course.<module>``): the
+    first line of its ``doc`` says what it does; ``notebooks=True`` takes ``[NOTEBOOK ...]``
+    (default: the series), ``out`` a ``--out FOLDER`` with that default. Every module of
+    ``course/`` makes its parser here, then adds its own options."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m course.{module}", description=doc.splitlines()[0]
+    )
+    if notebooks:
+        parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/NN_*.ipynb")
+    if out is not None:
+        parser.add_argument("--out", type=Path, default=out)
     return parser
 
 
@@ -134,7 +127,10 @@ def read_notebook(path: Path | str):
         raise FileNotFoundError(f"no notebook at {path}")
     if path.suffix != ".ipynb":
         raise ValueError(f"{path} is not a notebook: expected a .ipynb file")
-    return nbformat.read(path, as_version=4)
+    try:
+        return nbformat.read(path, as_version=4)
+    except (ValueError, UnicodeDecodeError) as e:  # nbformat's NotJSONError is a ValueError
+        raise ValueError(f"{path}: not a notebook (invalid JSON: {e})") from e
 
 
 def copy_assets(node_modules: Path | str, assets: dict[str, str], dest: Path | str, hint: str):

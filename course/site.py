@@ -16,7 +16,6 @@ thumbnails, copies of the notebooks, the explorer page with the trained model
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -29,7 +28,7 @@ import yaml
 
 from course import webexplorer
 from course.landing import NotebookInfo, landing_page, read_info, shrink_png, toc_yaml
-from course.notebooks import ROOT, copy_assets, find_notebooks, repository_url
+from course.notebooks import ROOT, command_line, copy_assets, find_notebooks, repository_url
 from course.output import MARKER, check_output_folder, output_folder
 
 SITE_DIR = ROOT / "site"
@@ -144,9 +143,8 @@ def build(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line("site", __doc__, out=ROOT / "build" / "site")
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "site")
     parser.add_argument("--src", type=Path, default=ROOT / "build" / "site-src")
     args = parser.parse_args(argv)
     start = time.perf_counter()

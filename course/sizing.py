@@ -15,7 +15,6 @@ reserves per student (README, "On a JupyterHub").
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -27,11 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import psutil
 from nbclient import NotebookClient
 
-from course.notebooks import ROOT, clone_folder, find_notebooks
+from course.notebooks import ROOT, clone_folder, command_line, find_notebooks, read_notebook
 
 #: How often the kernel is sampled, in seconds.
 INTERVAL = 0.05
@@ -107,7 +105,7 @@ def kernel_env(data_dir: Path, home: Path) -> dict[str, str]:
 
 def run_notebook(path: Path, env: dict[str, str], timeout: int = 900) -> Usage:
     """Run ``path`` top to bottom in a fresh kernel in its folder, sampling the kernel."""
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     client = NotebookClient(
         nb,
         kernel_name="python3",
@@ -184,10 +182,7 @@ def _size(n: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m course.sizing", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("notebooks", nargs="*", help="notebook names (default: the series)")
+    parser = command_line("sizing", __doc__, notebooks=True)
     parser.add_argument("--names", type=Path, help="the names file (default: the data folder's)")
     args = parser.parse_args(argv)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from course.notebooks import (
     ROOT,
-    builder_parser,
+    command_line,
     copy_assets,
     exercise_cells,
     find_notebooks,
@@ -175,11 +175,7 @@ def build_slides(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = builder_parser(
-        "python -m course.slides",
-        "Offline reveal.js decks of the notebooks.",
-        ROOT / "build" / "slides",
-    )
+    parser = command_line("slides", __doc__, notebooks=True, out=ROOT / "build" / "slides")
     parser.add_argument("--assets", type=Path, default=None, help="default: slides/node_modules")
     parser.add_argument("--solutions", action="store_true", help="keep the solution cells")
     args = parser.parse_args(argv)

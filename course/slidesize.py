@@ -126,30 +126,25 @@ def code_height(source: str) -> int:
 def output_height(out: dict) -> int:
     """Estimated height of one output (a figure: at its size in the deck)."""
     if out.get("output_type") == "stream":
-        return BOX_PAD + CODE_LINE * wrapped(text_of(out.get("text", "")).splitlines(), CODE_CHARS)
+        return BOX_PAD + CODE_LINE * wrapped(out.get("text", "").splitlines(), CODE_CHARS)
     data = out.get("data", {})
     if any(t in data for t in IMAGE_TYPES):
         return figure_size(out)[1]
     if "text/html" in data:
-        html = text_of(data["text/html"])
+        html = data["text/html"]
         rows = html.count("<tr")
         return BOX_PAD + (OUTPUT_ROW * rows if rows else CODE_LINE * html.count("<br") + CODE_LINE)
     if "text/markdown" in data:
-        return markdown_height(text_of(data["text/markdown"]))
-    text = text_of(data.get("text/plain", ""))
+        return markdown_height(data["text/markdown"])
+    text = data.get("text/plain", "")
     return BOX_PAD + CODE_LINE * wrapped(text.splitlines() or [""], CODE_CHARS)
 
 
 def figure_size(out: dict) -> tuple[int, int]:
     """(width, height) the figure of an output is shown at: as set, or as drawn, scaled to fit."""
     meta = out.get("metadata", {}).get("image/png", {})
-    width, height = png_size(text_of(out["data"]["image/png"]))
+    width, height = png_size(out["data"]["image/png"])
     if meta.get("width"):
         return int(meta["width"]), round(height * int(meta["width"]) / width)
     scale = min(1.0, CONTENT_WIDTH / width, (BUDGET - BOX_PAD) / height)
     return round(width * scale), round(height * scale)
-
-
-def text_of(value) -> str:
-    """A notebook string field (a string or a list of lines) as one string."""
-    return "".join(value) if isinstance(value, list) else value

@@ -30,7 +30,6 @@ from course.slidesize import (
     figure_size,
     markdown_height,
     output_height,
-    text_of,
 )
 
 #: A figure shares a slide (shrunk) only if it keeps this much of its height and this many px.
@@ -103,7 +102,7 @@ def draws_only(cell) -> bool:
     has_figure = any(
         any(t in out.get("data", {}) for t in IMAGE_TYPES) for out in cell.get("outputs", [])
     )
-    return has_figure and bool(DRAWS.search(text_of(cell.source)))
+    return has_figure and bool(DRAWS.search(cell.source))
 
 
 def _hidden(cell) -> bool:
@@ -155,7 +154,7 @@ def pieces(cell) -> list[tuple[object, int]]:
 def _split_output(out) -> list[dict]:
     if out.get("output_type") != "stream" or output_height(out) <= BUDGET:
         return [out]
-    text = text_of(out["text"])
+    text = out["text"]
     parts = pack(code_units(text), lambda t: output_height({**out, "text": t}))
     return [nbformat.from_dict({**out, "text": part + "\n"}) for part in parts]
 

@@ -27,7 +27,7 @@ from course.notebooks import (
     HIDE_TAG,
     ROOT,
     SOLUTION_TAG,
-    builder_parser,
+    command_line,
     find_notebooks,
     is_solution,
     notebook_title,
@@ -186,9 +186,7 @@ def _copy_what_students_need(sources: Sequence[Path], new: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = builder_parser(
-        "python -m course.student", "Student copies of the notebooks.", ROOT / "build" / "student"
-    )
+    parser = command_line("student", __doc__, notebooks=True, out=ROOT / "build" / "student")
     args = parser.parse_args(argv)
     return run_builder(
         lambda: write_student_copies(args.notebooks or None, args.out),

@@ -20,7 +20,6 @@ those checks fails the build instead of drawing wrong pictures.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import math
@@ -38,7 +37,7 @@ from attention_utils.positions import LearnedPositions, RelativePositions, Sinus
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.vocab import END, MESSAGES, START, CharTable
 from course.landing import EXPLORER_PAGE as PAGE
-from course.notebooks import ROOT
+from course.notebooks import ROOT, command_line
 
 #: The page's own files (HTML, CSS, JavaScript), copied as they are.
 PAGE_DIR = ROOT / "site" / "explorer"
@@ -282,8 +281,7 @@ def write(out: Path, page_dir: Path = PAGE_DIR, trained=None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "explorer")
+    parser = command_line("webexplorer", __doc__, out=ROOT / "build" / "explorer")
     args = parser.parse_args(argv)
     write(args.out)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())

@@ -1,4 +1,4 @@
-"""attention_utils.ablations: each variant is the series' recipe with its fields replaced, and
+"""course/ablations.py: each variant is the series' recipe with its fields replaced, and
 the command runs end to end on a small names file."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from dataclasses import fields
 
 import pytest
 
-from attention_utils import ablations
 from attention_utils.models import ModelConfig
 from attention_utils.train import TrainConfig
+from course import ablations
 
 NAMES = """aarav aditi akash ananya anika arjun aryan asha bhavna chetan deepa devika dhruv diya
 gauri harsh isha ishaan jaya kabir kavya kiran krish meera mohan neha om priya""".split()

@@ -1,4 +1,5 @@
-"""attention_utils.bench: the benchmark runs end to end on a small names file."""
+"""course/bench.py: the benchmark runs end to end on a small names file, and its committed
+result is current."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sys
 
 import pytest
 
-from attention_utils import bench
+from attention_utils import results
+from course import bench
 
 TEACHER_NAMES = """Aarav Aditi Akash Ananya Anika Arjun Aryan Asha Bhavna Chetan Deepa Devika
 Dhruv Diya Gauri Harsh Isha Ishaan Jaya Kabir Kavya Kiran Krish Lakshmi Madhav Meera Mohan
@@ -75,8 +77,10 @@ def test_benchmark_prints_and_saves_every_model_cross_validated(names_file, tmp_
     # a quick run on other names is never mistaken for the standard result
     from attention_utils.data import read_names_file
 
-    assert bench.stale(result, read_names_file(names_file)) == ["it is a quick run of 4 steps"]
-    assert "other names" in " ".join(bench.stale(result, ["asha", "ravi"]))
+    assert results.stale(result, read_names_file(names_file), bench.configs()) == [
+        "it is a quick run of 4 steps"
+    ]
+    assert "other names" in " ".join(results.stale(result, ["asha", "ravi"]))
 
 
 def test_the_folds_hold_out_every_name_once_and_a_single_split_is_kept(names_file):
@@ -91,7 +95,7 @@ def test_the_folds_hold_out_every_name_once_and_a_single_split_is_kept(names_fil
     assert fold_names(names, 5) == folds  # the same folds every time
     result = bench.run(names, folds=1, steps=2)
     assert all(len(r["nll"]) == 1 for r in result["rows"])
-    assert "–" in bench.format_table(result)  # one fold: no standard error
+    assert "–" in results.format_table(result)  # one fold: no standard error
     train, val = split_names(names)
     assert len(val) == 4 and len(train) == 41
     with pytest.raises(ValueError, match="folds must be at least 2"):
@@ -104,7 +108,7 @@ def test_benchmark_as_a_command_and_its_errors(names_file, tmp_path):
         [
             sys.executable,
             "-m",
-            "attention_utils.bench",
+            "course.bench",
             "--names",
             str(names_file),
             "--steps",
@@ -122,7 +126,7 @@ def test_benchmark_as_a_command_and_its_errors(names_file, tmp_path):
     assert set(_rows(done.stdout)) == MODELS
     assert "41 to train, 4 held out" in done.stdout and out.is_file()
     missing = subprocess.run(
-        [sys.executable, "-m", "attention_utils.bench", "--names", str(tmp_path / "none.txt")],
+        [sys.executable, "-m", "course.bench", "--names", str(tmp_path / "none.txt")],
         capture_output=True,
         text=True,
         timeout=300,
@@ -150,8 +154,8 @@ def test_the_committed_result_is_what_make_bench_measures_now():
     from attention_utils.data import read_names_file
 
     path = Path(__file__).resolve().parent.parent / "notebooks" / "bench" / "cross_validated.json"
-    result = bench.load_result(path)
-    reasons = bench.stale(result, read_names_file(NAMES_FILE))
+    result = results.load_result(path)
+    reasons = results.stale(result, read_names_file(NAMES_FILE), bench.configs())
     assert reasons == [], f"{path} is stale ({'; '.join(reasons)}): run make bench"
     assert result["folds"] == 5 and result["command"] == "make bench"
     assert {row["model"].split()[0] for row in result["rows"]} == MODELS
@@ -172,7 +176,7 @@ def test_the_benchmark_gives_the_same_numbers_on_another_cpu(names_file, tmp_pat
             env["ATEN_CPU_CAPABILITY"] = level
         argv = ["--names", str(names_file), "--folds", "2", "--steps", "60", "--out", str(out)]
         subprocess.run(
-            [sys.executable, "-m", "attention_utils.bench", *argv],
+            [sys.executable, "-m", "course.bench", *argv],
             env=env,
             check=True,
             capture_output=True,

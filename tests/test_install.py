@@ -79,6 +79,21 @@ def test_wheel_holds_every_module_a_notebook_imports_and_no_course_builder(wheel
     assert any(f.endswith(".dist-info/licenses/LICENSE") for f in files)
 
 
+def test_the_package_holds_the_lesson_and_the_maintainers_harness_stays_in_course():
+    """A student runs one module of the package by itself: ``python -m attention_utils.data``.
+    The benchmark's runner and the ablations (``course/bench.py``, ``course/ablations.py``)
+    are the maintainers'; notebook 08 reads their committed result with ``results``."""
+    runnable = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "attention_utils").rglob("*.py")
+        if '__name__ == "__main__"' in p.read_text(encoding="utf-8")
+    )
+    assert runnable == ["attention_utils/data.py"], runnable
+    for harness in ("bench", "ablations"):
+        assert (ROOT / "course" / f"{harness}.py").is_file()
+        assert not list((ROOT / "attention_utils").rglob(f"{harness}.py")), harness
+
+
 def test_course_builders_are_not_in_the_package():
     for builder in (ROOT / "course").glob("*.py"):
         if builder.name != "__init__.py":

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from attention_utils.exercises.core import Result, check_prediction, compare_tensor
+from attention_utils.models import count_parameters
 from attention_utils.vocab import CharTable
 
 
@@ -22,7 +23,7 @@ def check_lookup(answer, embedding: nn.Embedding, table: CharTable, text: str = 
 
 def check_parameter_count(answer, embedding: nn.Embedding) -> Result:
     """Exercise 2: how many numbers does the embedding table learn?"""
-    want = sum(p.numel() for p in embedding.parameters())
+    want = count_parameters(embedding)
     if not isinstance(answer, int) or isinstance(answer, bool):
         return Result.fail(f"the answer should be a whole number, got {type(answer).__name__}.")
     if answer == want:

@@ -20,7 +20,7 @@ from attention_utils.exercises.core import (
     check_prediction,
     compare_tensor,
 )
-from attention_utils.models import IGNORE_INDEX
+from attention_utils.models import IGNORE_INDEX, count_parameters
 
 # --------------------------------------------------------------------------- exercise 1
 
@@ -150,10 +150,6 @@ def check_temperature(fn) -> Result:
 VARIANTS = ("full", "no positions", "no mask", "one head")
 
 
-def _parameters(model) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 def _shape_of(model, kind: str, full) -> str | None:
     """What is wrong with ``model`` as the variant ``kind`` (None: nothing)."""
     blocks = list(getattr(model, "blocks", []))
@@ -189,7 +185,7 @@ def check_variants(variant, lowest, results: dict) -> Result:
         if wrong:
             return Result.fail(f"variant({kind!r}): {wrong}.")
     rel = models["full"].blocks[0].rel.table.numel() * len(models["full"].blocks)
-    if _parameters(models["full"]) - _parameters(models["no positions"]) != rel:
+    if count_parameters(models["full"]) - count_parameters(models["no positions"]) != rel:
         return Result.fail(
             "variant('no positions') should differ from the full model only by the tables of "
             f"relative positions ({rel} numbers)."

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from attention_utils.models.common import _loss, at_least_one, check_idx
+from attention_utils.models.common import at_least_one, check_idx, next_char_loss
 
 
 def _check_dropout(config) -> None:
@@ -65,7 +65,7 @@ class MLP(nn.Module):
         check_idx(idx, self.config.vocab_size)
         x = self.tok_emb(self.windows(idx)).flatten(2)  # (B, T, context * d_emb)
         logits = self.head(self.drop(torch.tanh(self.hidden(x))))
-        return logits, _loss(logits, targets)
+        return logits, next_char_loss(logits, targets)
 
 
 @dataclass
@@ -102,4 +102,4 @@ class GRU(nn.Module):
         check_idx(idx, self.config.vocab_size)
         states, _ = self.rnn(self.drop(self.tok_emb(idx)))
         logits = self.head(self.drop(states))
-        return logits, _loss(logits, targets)
+        return logits, next_char_loss(logits, targets)

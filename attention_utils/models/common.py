@@ -1,4 +1,4 @@
-"""What every model shares: batches of names, the loss, checks of the input and of the table.
+"""What every model shares: batches, the loss, eval mode, the parameter count, and the checks.
 
 Every model has the same interface (as in makemore)::
 
@@ -13,9 +13,11 @@ and ignoring the padding (see :func:`encode_batch`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from attention_utils.vocab import END, CharTable
 
@@ -47,7 +49,12 @@ def encode_batch(names: Sequence[str], table: CharTable, device=None):
     return idx.to(device), targets.to(device)
 
 
-def _loss(logits: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | None:
+# --------------------------------------------------------------------------- the loss
+
+
+def next_char_loss(logits: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | None:
+    """Mean NLL of ``targets (B, T)`` under ``logits (B, T, V)``, in nats per character,
+    padding (:data:`IGNORE_INDEX`) ignored; ``None`` without targets. Every model's loss."""
     if targets is None:
         return None
     if targets.shape != logits.shape[:2]:
@@ -73,11 +80,55 @@ def check_idx(idx, vocab_size: int) -> None:
         )
 
 
-# --------------------------------------------------------------------------- the transformer
+# --------------------------------------------------------------------------- every model
+
+
+@contextmanager
+def evaluating(model: nn.Module):
+    """Run the block with ``model`` in eval mode (no dropout), then give it back its mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of numbers the model learns (parameters that need gradients; counts for n-grams)."""
+    if hasattr(model, "num_parameters"):  # NGramModel: its counts
+        return model.num_parameters()
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# --------------------------------------------------------------------------- checks
 
 
 def at_least_one(config, *fields: str) -> None:
-    """A ValueError naming the first of ``config``'s ``fields`` that is below 1."""
+    """A ValueError naming the first of ``config``'s ``fields`` that is below 1 (the configs of
+    the models and of training check their sizes and counts with it)."""
     for field in fields:
         if getattr(config, field) < 1:
             raise ValueError(f"{field} must be at least 1, got {getattr(config, field)}")
+
+
+def check_model_table(model: nn.Module, table: CharTable) -> None:
+    """A ValueError unless ``model`` reads and writes the symbols of ``table``.
+
+    A model with a ``config`` needs ``config.vocab_size == len(table)``; a count model (with a
+    ``table`` of its own) must have been built with the same symbols.
+    """
+    own = getattr(model, "table", None)
+    if isinstance(own, CharTable):
+        if own.symbols != table.symbols:
+            raise ValueError(
+                f"table: the model counts the symbols {own.describe()}, but the table "
+                f"has {table.describe()}: fit the model with this table"
+            )
+        return
+    size = getattr(getattr(model, "config", None), "vocab_size", None)
+    if size is not None and size != len(table):
+        raise ValueError(
+            f"table: the model reads {size} symbols, but the character table has {len(table)} "
+            f"({table.describe()}): build the model with config with vocab_size=len(table)"
+        )

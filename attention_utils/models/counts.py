@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from attention_utils.models.common import _loss, check_idx
+from attention_utils.models.common import check_idx, next_char_loss
 from attention_utils.vocab import START, CharTable
 
 
@@ -73,4 +73,4 @@ class NGramModel(nn.Module):
         ctx = self.contexts(idx)
         logits = logp[tuple(ctx.unbind(-1))] if self.n > 1 else logp.expand(*idx.shape, -1)
         logits = logits.to(idx.device)
-        return logits, _loss(logits, targets)
+        return logits, next_char_loss(logits, targets)

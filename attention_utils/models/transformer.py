@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from attention_utils.attention import MultiHeadAttention
-from attention_utils.models.common import _loss, at_least_one, check_idx
+from attention_utils.models.common import at_least_one, check_idx, evaluating, next_char_loss
 from attention_utils.positions import LearnedPositions, RelativePositions
 from attention_utils.runtime import one_thread
 
@@ -121,7 +121,7 @@ class CausalTransformer(nn.Module):
                 weights.append(w.detach())
         self.last_weights = weights
         logits = self.head(self.ln_f(x))
-        return logits, _loss(logits, targets)
+        return logits, next_char_loss(logits, targets)
 
     @torch.no_grad()
     def attention_maps(self, idx: torch.Tensor, causal: bool = True) -> list[torch.Tensor]:
@@ -132,11 +132,6 @@ class CausalTransformer(nn.Module):
         did in training. Runs in eval mode (no dropout) on one CPU thread (fastest for a model
         this small) and restores the mode it was in.
         """
-        was_training = self.training
-        self.eval()
-        try:
-            with one_thread():
-                self(idx, causal=causal)
-        finally:
-            self.train(was_training)
+        with evaluating(self), one_thread():
+            self(idx, causal=causal)
         return list(self.last_weights)

@@ -1,31 +1,29 @@
 """The transformer's recipe against its variants, on the benchmark's folds: what each choice is worth.
 
-    python -m attention_utils.ablations                  # every variant, 5 folds (minutes)
-    python -m attention_utils.ablations --only 0 2       # some of them (numbers as listed)
-    python -m attention_utils.ablations --steps 3 --folds 2 --names tiny.txt   # a smoke run
+    python -m course.ablations                  # every variant, 5 folds (minutes)
+    python -m course.ablations --only 0 2       # some of them (numbers as listed)
+    python -m course.ablations --steps 3 --folds 2 --names tiny.txt   # a smoke run
 
-Each variant is the series' transformer (:data:`~attention_utils.pretrained.MODEL_CONFIG`,
-:data:`~attention_utils.pretrained.TRAIN_CONFIG`) with some fields replaced, trained from
-scratch on every fold exactly as ``make bench`` trains it (:func:`attention_utils.bench.run`:
-the same folds, seeds and thread). Printed per variant: mean held-out NLL ± standard error,
-the difference to the GRU paired fold by fold, and the mean training seconds per fold.
+Each variant is the series' transformer (:func:`attention_utils.pretrained.recipe`) with some
+fields replaced, trained from scratch on every fold by the benchmark's own loop
+(:func:`course.bench.cross_validate`: the same folds, seeds, precision and thread). Printed per
+variant: mean held-out NLL ± standard error, the difference to the GRU paired fold by fold
+(:func:`attention_utils.results.paired`), and the mean training seconds per fold.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import time
 from dataclasses import replace
 
 import torch
 
-from attention_utils import bench, data
+from attention_utils import data, results
 from attention_utils.models import CausalTransformer
-from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
-from attention_utils.runtime import exact, set_seed
-from attention_utils.train import evaluate, train_model
+from attention_utils.pretrained import recipe
 from attention_utils.vocab import CharTable
+from course import bench
+from course.notebooks import command_line
 
 #: name -> (fields of ModelConfig, fields of TrainConfig) replaced in the series' recipe.
 VARIANTS = {
@@ -50,26 +48,17 @@ VARIANTS = {
 
 
 def run_variant(names, splits, table, model_fields: dict, train_fields: dict, steps=None):
-    """Per-fold ``(nll, seconds)`` lists of one variant of the transformer."""
-    train_config = replace(TRAIN_CONFIG, **train_fields)
-    if steps is not None:
-        train_config = replace(train_config, steps=steps, eval_every=min(steps, 100))
-    size = max(MODEL_CONFIG.block_size, max(len(n) for n in names) + 1)
-    config = replace(MODEL_CONFIG, vocab_size=len(table), block_size=size, **model_fields)
-    nll, seconds = [], []
-    for train, val in splits:
-        set_seed(train_config.seed)  # as bench._neural
-        with exact():
-            model = CausalTransformer(config)
-        start = time.perf_counter()
-        train_model(model, train, val, table, train_config, progress=False)
-        seconds.append(time.perf_counter() - start)
-        nll.append(evaluate(model, val, table))
-    return nll, seconds
+    """The benchmark's row (per-fold ``nll``, ``seconds``, ...) of one variant."""
+    model_config, train_config = recipe(names, table)
+    model_config = replace(model_config, **model_fields)
+    train_config = bench.quick(replace(train_config, **train_fields), steps)
+    return bench.cross_validate(
+        lambda: CausalTransformer(model_config), train_config, splits, table
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line("ablations", __doc__)
     parser.add_argument("--names", help="a names file, one name a line (default: the list)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--steps", type=int, help="training steps of every model (a quick run)")
@@ -89,7 +78,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"error: {e}\n")
     splits = data.fold_names(names, args.folds)
     table = CharTable.from_names(names)
-    torch.set_num_threads(1)
     base = bench.run(names, args.folds, args.steps, models=("GRU",))["rows"][0]["nll"]
     print(
         f"{len(names):,} names, {args.folds} folds by name; GRU as make bench trains it: "
@@ -97,14 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{'variant':<78} {'val NLL ± s.e.':>15} {'- GRU, paired':>22} {'s / fold':>8}")
     for name, (model_fields, train_fields) in chosen:
-        nll, seconds = run_variant(names, splits, table, model_fields, train_fields, args.steps)
-        mean, se = statistics.mean(nll), statistics.stdev(nll) / len(nll) ** 0.5
-        diffs = [a - b for a, b in zip(nll, base, strict=True)]
-        d_se = statistics.stdev(diffs) / len(diffs) ** 0.5
-        wins = sum(d < 0 for d in diffs)
+        row = run_variant(names, splits, table, model_fields, train_fields, args.steps)
+        mean, se, seconds = results.summary(row)
+        diff, d_se, wins = results.paired(row["nll"], base)
         print(
-            f"{name:<78} {mean:>7.3f} ± {se:.3f} {statistics.mean(diffs):>+7.3f} ± {d_se:.3f}"
-            f" ({wins}/{len(diffs)}) {statistics.mean(seconds):>8.1f}",
+            f"{name:<78} {mean:>7.3f} ± {se:.3f} {diff:>+7.3f} ± {d_se:.3f}"
+            f" ({wins}/{len(base)}) {seconds:>8.1f}",
             flush=True,
         )
     print(f"torch {torch.__version__}, 1 thread; (k/n): folds where the variant beat the GRU")

@@ -1,0 +1,100 @@
+"""The benchmark's committed result, read: its table, paired differences, and whether it is stale.
+
+``make bench`` (the maintainers' runner, ``course/bench.py``) trains every model from scratch
+on five folds of the names and writes ``notebooks/bench/cross_validated.json``; notebook 08
+shows it with this module:
+
+    >>> result = load_result("bench/cross_validated.json")
+    >>> print(format_table(result))                    # parameters, NLL ± s.e., seconds
+    >>> print(versus(result, "transformer", "GRU"))     # the difference, paired fold by fold
+    >>> stale(result, load_names())                     # [] when it is what make bench measures
+
+The seconds are those of the machine that ran ``make bench``; the NLLs are the same on every
+CPU (every model is trained in float64, see :data:`attention_utils.runtime.EXACT`).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict
+from pathlib import Path
+
+from attention_utils import data
+from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
+from attention_utils.runtime import EXACT
+
+
+def names_checksum(names: list[str]) -> str:
+    """SHA-256 of the cleaned names, one a line: which names a result was measured on."""
+    return data.sha256_of("\n".join(names).encode())
+
+
+def recipe_configs() -> dict[str, dict]:
+    """The series' transformer as a result records it: ``{"model": ..., "train": ...}``."""
+    return {"model": asdict(MODEL_CONFIG), "train": asdict(TRAIN_CONFIG)}
+
+
+def load_result(path: Path | str) -> dict:
+    """A result file written by ``make bench`` (``--out``)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def paired(a: list[float], b: list[float]) -> tuple[float, float | None, int]:
+    """``a`` minus ``b`` judged on the same folds: ``(mean difference, its standard error or
+    None for one fold, in how many folds a was lower)``."""
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else None
+    return statistics.mean(diffs), se, sum(d < 0 for d in diffs)
+
+
+def summary(row: dict) -> tuple[float, float | None, float]:
+    """``(mean NLL, its standard error or None for one fold, mean training seconds)``."""
+    nll = row["nll"]
+    se = statistics.stdev(nll) / len(nll) ** 0.5 if len(nll) > 1 else None
+    return statistics.mean(nll), se, statistics.mean(row["seconds"])
+
+
+def format_table(result: dict) -> str:
+    """The result's rows as a fixed-width table: parameters, mean NLL ± s.e., seconds per fold
+    (on the machine that ran the benchmark)."""
+    width = max(len(r["model"]) for r in result["rows"])
+    head = f"{'model':<{width}}  {'parameters':>10}  {'val NLL':>8}  {'± s.e.':>6}  {'train s / fold':>14}"
+    lines = [head, "-" * len(head)]
+    for row in result["rows"]:
+        mean, se, seconds = summary(row)
+        se_text = "–" if se is None else f"{se:.3f}"
+        lines.append(
+            f"{row['model']:<{width}}  {row['parameters']:>10,}  {mean:>8.3f}  {se_text:>6}  "
+            f"{seconds:>14.2f}"
+        )
+    return "\n".join(lines)
+
+
+def versus(result: dict, model: str, other: str) -> str:
+    """``model`` minus ``other`` in mean NLL, with the standard error of the difference
+    paired fold by fold (both were judged on the same held-out names of each fold)."""
+    rows = {row["model"]: row["nll"] for row in result["rows"]}
+    mean, se, wins = paired(rows[model], rows[other])
+    text = f"{model} - {other}: {mean:+.3f} nats per character"
+    if se is not None:
+        text += f" ± {se:.3f} (paired over the folds; lower in {wins} of {len(rows[model])} folds)"
+    return text
+
+
+def stale(result: dict, names: list[str], configs: dict[str, dict] | None = None) -> list[str]:
+    """What differs between a saved ``result`` and what ``make bench`` would measure now, up to
+    the timing (empty: nothing): the names, the precision, a quick run, and the configs of
+    ``configs`` (``{model: {"model": ..., "train": ...}}``; default: the series' transformer,
+    :func:`recipe_configs`; the benchmark passes every model's)."""
+    reasons = []
+    if result.get("names_sha256") != names_checksum(names):
+        reasons.append("it was measured on other names")
+    for label, now in (configs or {"transformer": recipe_configs()}).items():
+        if result.get("configs", {}).get(label) != now:
+            reasons.append(f"the {label} configs have changed since")
+    if result.get("dtype") != str(EXACT):
+        reasons.append(f"it was trained in {result.get('dtype', 'float32')}, not {EXACT}")
+    if result.get("steps_override") is not None:
+        reasons.append(f"it is a quick run of {result['steps_override']} steps")
+    return reasons
