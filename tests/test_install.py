@@ -186,3 +186,32 @@ def test_every_module_opens_with_its_one_job():
             doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
             first = doc.splitlines()[0].strip() if doc else ""
             assert first and first.endswith("."), f"{path.relative_to(ROOT)}: no job line"
+
+
+#: Modules tested in another module's file, and that file.
+TESTED_WITH = {
+    "attention_utils/download.py": "test_data.py",  # download() serves data.fetch
+    "course/notebooks.py": "test_course_notebooks.py",  # test_notebooks.py would read as the series'
+    "course/slidesize.py": "test_slides.py",  # the decks' splitting, tested as the decks
+    "course/slidesplit.py": "test_slides.py",
+}
+
+
+def test_the_tests_mirror_the_modules():
+    """``tests/test_<module>.py`` for ``attention_utils/<module>.py`` and ``course/<module>.py``;
+    the subpackages ``models`` and ``exercises`` by ``test_models.py`` and
+    ``test_exercises_<module>.py``."""
+    missing = []
+    for folder in ("attention_utils", "course"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.name == "__init__.py":
+                continue
+            module = str(path.relative_to(ROOT))
+            sub = path.parent.name
+            expected = TESTED_WITH.get(module) or {
+                "models": "test_models.py",
+                "exercises": f"test_exercises_{path.stem}.py",
+            }.get(sub, f"test_{path.stem}.py")
+            if not (ROOT / "tests" / expected).is_file():
+                missing.append(f"{module}: no tests/{expected}")
+    assert not missing, missing
