@@ -1,5 +1,4 @@
-"""How a run is set up: one seed for every generator, one CPU thread, the precision, the device,
-and whether it runs in a Jupyter kernel."""
+"""How a run is set up: the seed, the threads, the precision, the device, a kernel or not."""
 
 from __future__ import annotations
 
