@@ -62,6 +62,13 @@ PRELOADED = Path(sys.prefix) / "share" / "attention-names"
 _NAME_RE = re.compile(r"[a-z]+")
 
 
+def default_names_file() -> Path:
+    """Where the default list is read from: ``DATA_DIR``'s copy, else the preloaded one (see
+    :data:`PRELOADED`), else ``DATA_DIR``'s path, where it is downloaded to."""
+    cached, preloaded = DATA_DIR / DEFAULT_FILE, PRELOADED / DEFAULT_FILE
+    return preloaded if not cached.exists() and preloaded.is_file() else cached
+
+
 class SkippedLinesWarning(UserWarning):
     """Some lines of a names file were skipped because of characters outside a-z."""
 
@@ -206,9 +213,7 @@ def load_names(
     if source is not None and not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source: expected a path or an address, got {type(source).__name__}")
     if source is None:
-        path = DATA_DIR / DEFAULT_FILE
-        if not refresh and not path.exists() and (PRELOADED / DEFAULT_FILE).is_file():
-            path = PRELOADED / DEFAULT_FILE  # installed with the software (see PRELOADED)
+        path = DATA_DIR / DEFAULT_FILE if refresh else default_names_file()
         if refresh or not path.exists():
             try:
                 fetch(SOURCE_URL, path, timeout=timeout)
@@ -291,9 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         names = load_names(args.source, refresh=args.refresh)
     except (OSError, ValueError) as e:
         parser.exit(1, f"error: {e}\n")
-    where = args.source or DATA_DIR / DEFAULT_FILE
-    if args.source is None and not (DATA_DIR / DEFAULT_FILE).exists():
-        where = PRELOADED / DEFAULT_FILE  # what load_names read
+    where = args.source or default_names_file()
     print(f"names file: {where}")
     if args.source is None:
         data = Path(where).read_bytes()

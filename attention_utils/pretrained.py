@@ -148,12 +148,11 @@ def load_or_train(
     model_config, train_config = recipe(names, table)
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
     path = cache_dir / f"default-model-{_cache_key(names, model_config, train_config)}.pt"
-    preloaded = data.PRELOADED / "cache" / path.name  # installed with the software
-    if not path.exists() and preloaded.is_file():
-        path = preloaded
-    if path.exists() and not retrain:
+    # the cache's copy, else the one installed with the software (read only)
+    found = next((p for p in (path, data.PRELOADED / "cache" / path.name) if p.is_file()), None)
+    if found is not None and not retrain:
         try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
+            saved = torch.load(found, map_location="cpu", weights_only=True)
             with exact():
                 model = CausalTransformer(ModelConfig(**saved["model_config"]))
             model.load_state_dict(saved["state_dict"])
@@ -161,7 +160,7 @@ def load_or_train(
             return TrainedModel(model.eval(), CharTable(saved["symbols"]), history)
         except Exception as e:  # unreadable or from other code: train again, say why
             warnings.warn(
-                f"cached model {path} could not be loaded ({e}); training it again", stacklevel=2
+                f"cached model {found} could not be loaded ({e}); training it again", stacklevel=2
             )
     model = untrained_model(model_config, train_config.seed)
     history = train_model(model, train, val, table, train_config, progress=progress)
@@ -177,7 +176,6 @@ def load_or_train(
         },
         buffer,
     )
-    path = cache_dir / path.name  # never into the preloaded folder
     write_atomically(buffer.getvalue(), path)
     _forget_older_models(cache_dir, keep=path)
     return TrainedModel(model, table, history)

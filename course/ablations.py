@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import replace
+from functools import partial
 
 import torch
 
@@ -53,7 +54,7 @@ def run_variant(names, splits, table, model_fields: dict, train_fields: dict, st
     model_config = replace(model_config, **model_fields)
     train_config = bench.quick(replace(train_config, **train_fields), steps)
     return bench.cross_validate(
-        lambda: CausalTransformer(model_config), train_config, splits, table
+        partial(CausalTransformer, model_config), train_config, splits, table
     )
 
 

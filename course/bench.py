@@ -25,6 +25,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -55,6 +56,8 @@ BASELINES = {
 }
 #: Where the result goes unless ``--out`` says otherwise (``make bench``: notebooks/bench/).
 DEFAULT_OUT = data.DATA_DIR / "bench" / "cross_validated.json"
+#: The count baselines and the order of their n-grams.
+COUNTS = {"bigram counts": 2, "trigram counts": 3}
 #: Every model of the benchmark, in the order of its table.
 MODELS = ("bigram counts", "trigram counts", "MLP", "GRU", "transformer")
 
@@ -88,11 +91,11 @@ def cross_validate(build: Callable[[], torch.nn.Module], train_config: TrainConf
 def builders(names: list[str], table: CharTable) -> dict[str, tuple[Callable, TrainConfig]]:
     """``{label: (build, train_config)}`` of every neural model, sized for ``names``."""
     model_config, train_config = recipe(names, table)
-    out = {"transformer": (lambda: CausalTransformer(model_config), train_config)}
+    out = {"transformer": (partial(CausalTransformer, model_config), train_config)}
     for label, (cls, config, trained) in BASELINES.items():
         config = replace(config, vocab_size=len(table))
         kwargs = {"start_id": table.stoi[START]} if cls is MLP else {}
-        out[label] = (lambda cls=cls, config=config, kwargs=kwargs: cls(config, **kwargs), trained)
+        out[label] = (partial(cls, config, **kwargs), trained)
     return out
 
 
@@ -121,7 +124,7 @@ def run(names: list[str], folds: int = 5, steps: int | None = None, models=MODEL
             with one_thread():
                 for train, val in splits:
                     start = time.perf_counter()
-                    model = fit_ngram(2 if label.startswith("bigram") else 3, train, val, table)
+                    model = fit_ngram(COUNTS[label], train, val, table)
                     rows[label]["seconds"].append(time.perf_counter() - start)
                     rows[label]["nll"].append(evaluate(model, val, table))
                     rows[label]["parameters"] = count_parameters(model)

@@ -36,13 +36,20 @@ def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+def copy_package(dest: Path) -> Path:
+    """What the package is built from (``pyproject.toml``, the README, the licence and
+    ``attention_utils/`` without byte code), copied into ``dest``. Returns ``dest``."""
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, dest / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "attention_utils", dest / "attention_utils", ignore=ignore)
+    return dest
+
+
 def build_wheel(out: Path, source: Path) -> Path:
     """The package's wheel, built from a copy of what it is built from (a build/ folder left
     in the checkout by an earlier build could slip a module that no longer exists into it)."""
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(ROOT / name, source / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "attention_utils", source / "attention_utils", ignore=ignore)
+    copy_package(source)
     pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
     run([*pip_wheel, "-w", out, "."], cwd=source)
     (found,) = out.glob("attention_names-*.whl")

@@ -15,12 +15,17 @@ import re
 import shutil
 
 import pytest
-from envlib import NamesServer, installed, make_venv, run
+from envlib import NamesServer, copy_package, installed, make_venv, run
 from support import ROOT, lowest_python, pins
 
 BINDER = ROOT / "binder"
 #: repo2docker's base environment for Python 3.11, of what matters here.
 BASE = {"jupyterlab": "4.4.9", "notebook": "7.4.7"}
+
+
+def without_ours() -> dict[str, str]:
+    """This process's environment less the series' own variables (ATTENTION_NAMES_*)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ATTENTION_NAMES")}
 
 
 def binder_pins() -> dict[str, str]:
@@ -57,18 +62,11 @@ def image(tmp_path_factory):
     # PyTorch's CPU index (an extra index there) may be out of reach: one try, not five per package
     pip = [python, "-m", "pip", "install", "--quiet", "--no-compile", "--retries", "0"]
     run([*pip, "--timeout", "10", "-r", BINDER / "requirements.txt"])
-    repo = tmp_path_factory.mktemp("repo")
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy2(ROOT / name, repo / name)
-    shutil.copytree(
-        ROOT / "attention_utils",
-        repo / "attention_utils",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    repo = copy_package(tmp_path_factory.mktemp("repo"))
     shutil.copytree(BINDER, repo / "binder")
     server = NamesServer()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ATTENTION_NAMES")},
+        **without_ours(),
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
         "HOME": str(tmp_path_factory.mktemp("image-home")),
         "ATTENTION_NAMES_SOURCE": server.url,
@@ -93,7 +91,7 @@ def test_a_student_with_a_mounted_home_finds_the_names_and_the_model(image, tmp_
     home = tmp_path / "home"  # the student's own home folder, mounted over the image's
     home.mkdir()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ATTENTION_NAMES")},
+        **without_ours(),
         "HOME": str(home),
         "XDG_CACHE_HOME": "",
         "ATTENTION_NAMES_SOURCE": "http://127.0.0.1:9/names.txt",  # no download can succeed

@@ -22,6 +22,7 @@ from envlib import (
     installed,
     make_venv,
     outputs_text,
+    run,
     run_alone,
 )
 
@@ -113,8 +114,6 @@ def test_the_install_cell_says_restart_when_pip_replaces_a_loaded_package(colab,
     def older_ipywidgets(venv):
         python = venv / "bin" / "python"
         pip = [python, "-m", "pip", "install", "--quiet", "--no-compile"]
-        from envlib import run
-
         run([*pip, "ipywidgets==7.6.5", "widgetsnbextension==3.5.2"])
 
     nb, said, changed = run_in_colab("install.ipynb", colab, tmp_path, folder, older_ipywidgets)
