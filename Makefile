@@ -90,7 +90,8 @@ notebooks: $(DEV_STAMP) $(NAMES) ## re-execute every notebook in place, in order
 	@for nb in $(NB); do \
 	  echo "executing $$nb"; \
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=900 "$$nb" \
+	    --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=900 \
+	    --ExecutePreprocessor.store_widget_state=False "$$nb" \
 	    || exit 1; \
 	done
 

@@ -2,85 +2,117 @@
 
     >>> from attention_utils.explorer import Explorer
     >>> explorer = Explorer()          # the trained model of notebook 08 (cached or trained)
-    >>> explorer                       # in a notebook: the controls and the heatmap
+    >>> explorer                       # in a notebook: the controls, the heatmaps, new names
 
-**Layout** (:attr:`Explorer.widget`, top to bottom). Every widget has a stable CSS class,
-given with ``add_class``, for styling and browser tests:
+One explorer, two places: this widget (an `anywidget <https://anywidget.dev>`_) and the
+explorer page of the site draw with the same JavaScript, ``explorer.js`` next to this module
+(canvas heatmaps of every layer and head, the next-character table, generated names). Here
+the numbers come from PyTorch in the kernel; on the page, from the model in plain JavaScript.
 
-==========================  ===============================  ===================================
-widget                      CSS class                        what it does
-==========================  ===============================  ===================================
-the whole ``VBox``          ``explorer``
-``Text`` "name"             ``explorer-name``                any name; redraws on every keystroke
-``Dropdown`` "layer"        ``explorer-layer``               layer 0 ... n_layers - 1
-``Dropdown`` "head"         ``explorer-head``                "all heads" (a grid) or one head
-``ToggleButtons`` "model"   ``explorer-model``               "trained" or "untrained"
-``Checkbox`` "causal mask"  ``explorer-mask``                mask on (as trained) or off
-``HTML`` message            ``explorer-message``             empty, or a friendly message for a
-                                                             name the model cannot read
-``Image`` (PNG)             ``explorer-heatmap``             the heatmap (an ``<img>`` in the page)
-``HTML`` caption            ``explorer-caption``             what the heatmap shows
-``FloatSlider`` temperature ``explorer-temperature``         0.1 ... 2.0
-``Button`` "generate"       ``explorer-generate``            writes new names from the model
-``HTML`` names              ``explorer-samples``             the generated names, new ones marked
-==========================  ===============================  ===================================
+**The traits** (synced with the page's controls, so a cell can drive it too):
+``name`` (as typed), ``kind`` ("trained" or "untrained"), ``causal`` (the mask), ``layer``,
+``head`` ("all" or "0", "1", ...), ``temperature``, and ``clicks`` (the generate button). A
+change of ``name``, ``kind`` or ``causal`` computes ``result``: the attention of every layer
+and head and the next-character probabilities of ``^name``, or a ``message`` for a name the
+model cannot read ("The model cannot read 'é' in 'josé': ..."), which keeps the last picture.
+A click computes ``samples``: new names, those not among the training names marked new.
 
-In the page the class sits on the widget's own element (``.explorer-name input``,
-``img.explorer-heatmap``, whose ``blob:`` URL changes with every redraw). A name the model
-cannot read keeps the last heatmap and writes why into ``explorer-message`` ("The model
-cannot read 'é' in 'josé': ..."); a good one empties it.
+**In the page**: the root element has the class ``explorer``; inside it ``input.explorer-name``,
+``select.explorer-layer``, ``select.explorer-head``, ``fieldset.explorer-model``,
+``input.explorer-mask``, ``.explorer-message``, ``.explorer-panels canvas`` (one per head
+drawn), ``.explorer-caption``, ``table.explorer-next``, ``input.explorer-temperature``,
+``button.explorer-generate`` and ``.explorer-samples``. The element's ``explorer`` property is
+the drawing's view (``.state.redrawMs``: milliseconds from a change to its picture).
 
-**Callbacks.** Every control calls :meth:`Explorer.redraw` (the generate button calls
-:meth:`Explorer.generate_names`). They run without a browser too: set
-``explorer.name.value = "priya"`` or call ``explorer.generate.click()``, then read
-``explorer.shown`` (the weights drawn), ``explorer.heatmap.value`` (the PNG),
-``explorer.figure``, ``explorer.message.value`` and ``explorer.redraw_ms``.
-
-**Speed.** The weights come from the model's own
-:meth:`~attention_utils.models.CausalTransformer.attention_maps`; the PNG from a
-:class:`~attention_utils.render.HeatmapRenderer`, which builds each figure once per name length
-and layout (all of them in the kernel's idle time once the explorer is shown, or at once with
-:meth:`Explorer.warm_up`), then repaints only what changed (blitting).
-``python -m course.bench --explorer`` (in a checkout) prints the redraw time.
+**Where no widget runs** (GitHub's viewer, the site, nbviewer, a student copy's preview), the
+output is a picture of the heatmaps shown and a line of text (:meth:`_repr_mimebundle_`).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
-import html
-import re
+import io
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-import ipywidgets as widgets
+import anywidget
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.figure import Figure
+import traitlets
 
-from attention_utils import idle
 from attention_utils.data import load_names, split_names
-from attention_utils.models import CausalTransformer, check_model_table
+from attention_utils.models import CausalTransformer, check_model_table, evaluating
+from attention_utils.plotting import colour_list, plot_attention, plot_attention_grid
 from attention_utils.pretrained import load_or_train, untrained_model
-from attention_utils.render import HeatmapRenderer
+from attention_utils.runtime import one_thread
 from attention_utils.sampling import mark_new, sample
-from attention_utils.vocab import CharTable, check_name, friendly
+from attention_utils.vocab import END, START, CharTable, check_name, friendly
 
+HERE = Path(__file__).parent
+#: The drawing, shared with the explorer page (a classic script there, this widget's module here).
+DRAWING = HERE / "explorer.js"
+STYLE = HERE / "explorer.css"
 ALL_HEADS = "all"
+#: Digits the weights and probabilities are sent with (the page draws colours and tenths of %).
+DIGITS = 5
 
 
-class Explorer:
-    """The widgets of notebook 09 and what happens when they change (see the module doc).
+@torch.no_grad()
+def read_name(model: CausalTransformer, table: CharTable, name: str, causal: bool = True):
+    """What the model makes of ``^name``: per layer ``(n_heads, T, T)`` attention weights, and
+    ``(T, V)`` next-character probabilities at every position (float64)."""
+    idx = table.batch(name)  # ^name: what the model reads
+    with evaluating(model), one_thread():
+        logits, _ = model(idx, causal=causal)
+    maps = [layer[0].double() for layer in model.last_weights]
+    return maps, torch.softmax(logits[0].double(), dim=-1)
+
+
+def drawing_info(config, table: CharTable) -> dict:
+    """What the drawing needs to know of a model: its symbols, sizes and longest name, and
+    the colour map (the widget's ``info``; the page's model.js holds it too)."""
+    return {
+        "symbols": list(table.symbols),
+        "start": START,
+        "end": END,
+        "max_letters": config.block_size - 1,  # ^name must fit in block_size
+        "sizes": {"n_layers": config.n_layers, "n_heads": config.n_heads},
+        "cmap": colour_list(),
+    }
+
+
+def _rounded(values: torch.Tensor) -> list[float]:
+    return [round(v, DIGITS) for v in values.reshape(-1).tolist()]
+
+
+class Explorer(anywidget.AnyWidget):
+    """The explorer of notebook 09 (see the module doc).
 
     ``trained``: the ``(model, table, ...)`` of :func:`~attention_utils.pretrained.load_or_train`
     (loaded when not given); ``untrained``: the same model before training (default:
     :func:`~attention_utils.pretrained.untrained_model`); ``train_names``: the names seen in
     training, so generated names can be marked new (default: the training split); ``name``:
-    the first name shown; ``warm_up``: when to build the figures of every name length and
-    layout (about a second each): ``None`` (default) in the kernel's idle time, so the explorer
-    shows at once and a typed name finds its figure ready; ``True`` now, before it is shown
-    (the benchmark); ``False`` each when first needed.
+    the first name shown.
     """
+
+    _esm = (
+        DRAWING.read_text(encoding="utf-8")
+        + "\nexport default { render: AttentionExplorer.render };\n"
+    )
+    _css = STYLE.read_text(encoding="utf-8")
+
+    info = traitlets.Dict().tag(sync=True)
+    name = traitlets.Unicode("abhishek").tag(sync=True)
+    kind = traitlets.Enum(["trained", "untrained"], "trained").tag(sync=True)
+    causal = traitlets.Bool(True).tag(sync=True)
+    layer = traitlets.Int(0).tag(sync=True)
+    head = traitlets.Unicode(ALL_HEADS).tag(sync=True)
+    temperature = traitlets.Float(1.0).tag(sync=True)
+    clicks = traitlets.Int(0).tag(sync=True)
+    result = traitlets.Dict().tag(sync=True)
+    samples = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -88,7 +120,6 @@ class Explorer:
         untrained: CausalTransformer | None = None,
         train_names: Sequence[str] | None = None,
         name: str = "abhishek",
-        warm_up: bool | None = None,
     ):
         if trained is None:
             trained = load_or_train(progress=False)
@@ -101,196 +132,120 @@ class Explorer:
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
         config = self.models["trained"].config
-        self.max_letters = config.block_size - 1  # ^name must fit in block_size
-        self.renderer = HeatmapRenderer()
-        self.shown: np.ndarray | None = None  # (n_panels, T, T): the weights drawn last
-        self.labels: list[str] = []
-        self.redraw_ms: list[float] = []
-        self.samples: list[tuple[str, bool]] = []
+        self.max_letters = drawing_info(config, self.table)["max_letters"]
+        #: milliseconds the kernel took for each result (the drawing's own are in the page)
+        self.compute_ms: list[float] = []
+        self._computed = 0
+        self._drawn: tuple | None = None  # (name, maps, probs) of the last result drawn
+        super().__init__(
+            info=drawing_info(config, self.table),
+            name=name,
+            layer=config.n_layers - 1,
+        )
+        self.observe(self._compute, names=["name", "kind", "causal"])
+        self.observe(self._generate, names=["clicks"])
+        self._compute()
 
-        def tagged(widget, css):
-            widget.add_class(css)
-            return widget
+    # ------------------------------------------------------------------ what the page shows
 
-        self.name = tagged(
-            widgets.Text(value=name, description="name", continuous_update=True), "explorer-name"
-        )
-        self.layer = tagged(
-            widgets.Dropdown(
-                options=[(f"layer {i}", i) for i in range(config.n_layers)],
-                value=config.n_layers - 1,
-                description="layer",
-            ),
-            "explorer-layer",
-        )
-        self.head = tagged(
-            widgets.Dropdown(
-                options=[("all heads", ALL_HEADS)]
-                + [(f"head {h}", h) for h in range(config.n_heads)],
-                value=ALL_HEADS,
-                description="head",
-            ),
-            "explorer-head",
-        )
-        self.model = tagged(
-            widgets.ToggleButtons(
-                options=["trained", "untrained"], value="trained", description="model"
-            ),
-            "explorer-model",
-        )
-        self.mask = tagged(widgets.Checkbox(value=True, description="causal mask"), "explorer-mask")
-        self.message = tagged(widgets.HTML(value=""), "explorer-message")
-        self.heatmap = tagged(widgets.Image(format="png"), "explorer-heatmap")
-        self.caption = tagged(widgets.HTML(value=""), "explorer-caption")
-        self.temperature = tagged(
-            widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1, description="temperature"),
-            "explorer-temperature",
-        )
-        self.generate = tagged(
-            widgets.Button(description="generate", tooltip="write new names with the model"),
-            "explorer-generate",
-        )
-        self.samples_html = tagged(widgets.HTML(value=""), "explorer-samples")
-        self.widget = tagged(
-            widgets.VBox(
-                [
-                    widgets.HBox([self.name, self.layer, self.head]),
-                    widgets.HBox([self.model, self.mask]),
-                    self.message,
-                    self.heatmap,
-                    self.caption,
-                    widgets.HBox([self.temperature, self.generate]),
-                    self.samples_html,
-                ]
-            ),
-            "explorer",
-        )
-        for control in (self.name, self.layer, self.head, self.model, self.mask):
-            control.observe(self.redraw, names="value")
-        self.generate.on_click(self.generate_names)
-        #: the figures built in idle time (:mod:`attention_utils.idle`), or None
-        self.idle = None
-        self.warm_up_seconds = self.warm_up() if warm_up is True else 0.0
-        self.redraw()
-        if warm_up is None:
-            self.idle = idle.start(self._figure_jobs())
-
-    # ------------------------------------------------------------------ callbacks
-
-    def weights(self, name: str) -> list[torch.Tensor]:
-        """The selected model's attention for ``^name``: per layer ``(n_heads, T, T)``."""
-        model = self.models[self.model.value]
-        maps = model.attention_maps(self.table.batch(name), causal=self.mask.value)
-        return [layer[0] for layer in maps]
-
-    def warm_up(self, lengths: Sequence[int] | None = None) -> float:
-        """Build the heatmap figures ahead of time, for names of these ``lengths`` (default:
-        every length the model can read), one head and all heads.
-
-        Returns the seconds it took. Without it, the first name of each length is slower.
-        """
+    def _compute(self, change=None) -> None:
         start = time.perf_counter()
-        for job in self._figure_jobs(lengths):
-            job()
-        return time.perf_counter() - start
-
-    def _figure_jobs(self, lengths: Sequence[int] | None = None):
-        """One job per figure to build: the lengths nearest the name shown first."""
-        if lengths is None:
-            lengths = range(1, self.max_letters + 1)
-        n_heads = self.models["trained"].config.n_heads
-        titles = [f"head {h}" for h in range(n_heads)]
-        for length in sorted(lengths, key=lambda n: (abs(n - len(self.name.value)), n)):
-            yield functools.partial(self.renderer.prepare, 1, length + 1)
-            yield functools.partial(self.renderer.prepare, n_heads, length + 1, titles)
-
-    def redraw(self, change=None) -> bool:
-        """Draw the heatmap for the current controls; True if drawn, False for a bad name.
-
-        A bad name writes a friendly message into :attr:`message` and keeps the last
-        heatmap; a drawn one empties the message.
-        """
-        start = time.perf_counter()
-        if self.idle is not None:
-            self.idle.busy()
+        self._computed += 1
         try:
-            name = check_name(self.name.value, self.table, self.max_letters)
+            name = check_name(self.name, self.table, self.max_letters)
         except (KeyError, ValueError) as error:
-            self.message.value = f'<span style="color:#b00020">⚠ {html.escape(friendly(error, self.name.value, self.table))}</span>'
-            return False
-        layer = self.weights(name)[self.layer.value]  # (H, T, T)
-        labels = list(self.table.reads(name))  # ^name: what the model reads
-        head = self.head.value
-        mask = "causal mask on" if self.mask.value else "causal mask off"
-        where = f"{self.model.value} model · layer {self.layer.value}"
-        if head == ALL_HEADS:
-            panels = layer.numpy()
-            titles = [f"head {h}" for h in range(len(panels))]
-            what = f"{where} · all heads · {mask}"
+            self.result = {"n": self._computed, "message": friendly(error, self.name, self.table)}
+            return
+        maps, probs = read_name(self.models[self.kind], self.table, name, self.causal)
+        self._drawn = (name, maps, probs)
+        self.result = {
+            "n": self._computed,
+            "name": name,
+            "kind": self.kind,
+            "causal": self.causal,
+            "labels": list(self.table.reads(name)),
+            "maps": [[_rounded(head) for head in layer] for layer in maps],
+            "probs": _rounded(probs),
+        }
+        self.compute_ms.append(1000 * (time.perf_counter() - start))
+
+    def _generate(self, change=None) -> None:
+        model = self.models[self.kind]
+        names = sample(model, self.table, n=10, temperature=self.temperature, seed=self.clicks)
+        self.samples = {
+            "kind": self.kind,
+            "temperature": self.temperature,
+            "names": [list(pair) for pair in mark_new(names, self.train_names)],
+        }
+
+    def generate_names(self) -> list[tuple[str, bool]]:
+        """Click "generate": 10 names from the selected model at ``temperature``, as
+        ``[(name, is_new)]``. Each click draws different names (the seed counts the clicks)."""
+        self.clicks += 1
+        return [tuple(pair) for pair in self.samples["names"]]
+
+    @property
+    def message(self) -> str:
+        """Why the name typed cannot be drawn, or "" when it is drawn."""
+        return self.result.get("message", "")
+
+    @property
+    def labels(self) -> list[str]:
+        """The characters on the axes of the heatmaps shown: ``^`` and the name."""
+        return list(self.table.reads(self._drawn[0]))
+
+    @property
+    def shown(self) -> np.ndarray:
+        """The weights of the heatmaps shown, ``(n_panels, T, T)``: every head of the layer,
+        or the head chosen."""
+        layer = self._drawn[1][self.layer].numpy()
+        return layer if self.head == ALL_HEADS else layer[int(self.head)][None]
+
+    @property
+    def next_probs(self) -> np.ndarray:
+        """The next-character probabilities of the name shown, ``(T, V)``."""
+        return self._drawn[2].numpy()
+
+    def caption(self) -> str:
+        """What the heatmaps shown are, in words."""
+        heads = "all heads" if self.head == ALL_HEADS else f"head {self.head}"
+        mask = "on" if self.result.get("causal", self.causal) else "off"
+        kind = self.result.get("kind", self.kind)
+        return (
+            f"{self._drawn[0]} · {kind} model · layer {self.layer} · {heads} · causal mask "
+            f"{mask}. Rows: the character asking (query); columns: the characters it looks at "
+            "(keys)."
+        )
+
+    def picture(self, dpi: int = 100) -> bytes:
+        """PNG bytes of the heatmaps shown, drawn by matplotlib (the static view)."""
+        panels, labels = self.shown, self.labels
+        if len(panels) == 1:
+            size = 0.42 * len(labels)
+            figure, ax = plt.subplots(figsize=(size + 2.6, size + 1.6))
+            plot_attention(
+                panels[0],
+                labels,
+                ax=ax,
+                title=f"'{self._drawn[0]}' · layer {self.layer} · head {self.head}",
+            )
+            figure.tight_layout()
         else:
-            panels = layer[head : head + 1].numpy()
-            titles = None
-            what = f"{where} · head {head} · {mask}"
-        self.heatmap.value = self.renderer.render(panels, labels, titles, suptitle=f"'{name}'")
-        self.shown, self.labels = panels, labels
-        self.message.value = ""
-        self.caption.value = (
-            f"<b>{html.escape(name)}</b> · {what}. Rows: the character asking (query); "
-            "columns: the characters it looks at (keys)."
-        )
-        self.redraw_ms.append(1000 * (time.perf_counter() - start))
-        if self.idle is not None:
-            self.idle.busy()  # the reader is here: figures wait until they pause
-        return True
+            titles = [f"head {h}" for h in range(len(panels))]
+            figure = plot_attention_grid(
+                list(panels), labels, titles=titles, ncols=2, panel_size=3.0
+            )
+            # above the first row's titles and its characters
+            figure.suptitle(f"'{self._drawn[0]}' · layer {self.layer}", y=1.04, parse_math=False)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(figure)
+        return buffer.getvalue()
 
-    def generate_names(self, button=None, n: int = 10) -> list[tuple[str, bool]]:
-        """Write ``n`` names from the selected model at the slider's temperature.
-
-        Each click draws different names (the seed counts the clicks). Returns and shows
-        ``[(name, is_new)]``; a name not among the training names is marked new.
-        """
-        self._clicks = getattr(self, "_clicks", 0) + 1
-        model, temperature = self.models[self.model.value], self.temperature.value
-        names = sample(model, self.table, n=n, temperature=temperature, seed=self._clicks)
-        self.samples = mark_new(names, self.train_names)
-        items = "".join(
-            f"<li><b>{html.escape(s)}</b> <i>(new)</i></li>"
-            if new
-            else f"<li>{html.escape(s)}</li>"
-            for s, new in self.samples
-        )
-        self.samples_html.value = (
-            f"<p>{self.model.value} model, temperature {self.temperature.value:.1f}: "
-            f"{sum(new for _, new in self.samples)} of {n} names are new</p><ul>{items}</ul>"
-        )
-        return self.samples
-
-    @property
-    def message_text(self) -> str:
-        """:attr:`message` as plain text ("" when the name is fine)."""
-        return html.unescape(re.sub(r"<[^>]+>", "", self.message.value)).strip()
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """The widget live; where no widget can run (GitHub's viewer, the site without the
-        widget state, a student copy's preview), the last heatmap and a line of text."""
-        if hasattr(self.widget, "_repr_mimebundle_"):  # ipywidgets 8
-            bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
-        else:  # ipywidgets 7 (Colab's) shows a widget by this view of its model instead
-            view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
-            bundle = {"application/vnd.jupyter.widget-view+json": view}
-        caption = html.unescape(re.sub(r"<[^>]+>", "", self.caption.value))
-        bundle["text/plain"] = f"Attention explorer (run the notebook to use it): {caption}"
-        if self.heatmap.value:
-            bundle["image/png"] = base64.b64encode(self.heatmap.value).decode()
-        return bundle
-
-    @property
-    def figure(self) -> Figure | None:
-        """The matplotlib Figure the heatmap was drawn with."""
-        return self.renderer.figure
-
-    def median_redraw_ms(self) -> float:
-        """The median time of the redraws so far, in milliseconds."""
-        if not self.redraw_ms:
-            raise ValueError("nothing has been drawn yet")
-        return float(np.median(self.redraw_ms))
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget live; where no widget can run, a picture of the heatmaps and a line of
+        text."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["text/plain"] = f"Attention explorer (run the notebook to use it): {self.caption()}"
+        data["image/png"] = base64.b64encode(self.picture()).decode()
+        return data, metadata

@@ -20,6 +20,15 @@ import torch
 CMAP = "viridis"
 
 
+def colour_list(name: str = CMAP, n: int = 256) -> list[str]:
+    """The colour map as ``n`` CSS colours ``#rrggbb``, from 0 to 1 (for the explorer's
+    drawing in the browser)."""
+    from matplotlib import colormaps
+
+    rgb = colormaps[name](np.linspace(0.0, 1.0, n))[:, :3]
+    return ["#" + "".join(f"{round(255 * c):02x}" for c in row) for row in rgb]
+
+
 def _as_2d(weights, what: str = "weights") -> np.ndarray:
     """A tensor or array -> 2-D NumPy array; leading axes of size 1 are dropped."""
     if isinstance(weights, torch.Tensor):

@@ -4,7 +4,7 @@
     python -m course.bench --folds 1             # the single split_names split, quicker
     python -m course.bench --names my.txt        # any names file, one name a line
     python -m course.bench --out results.json    # where the per-fold numbers go
-    python -m course.bench --explorer            # the explorer's redraw times instead
+    python -m course.bench --explorer            # the explorer's kernel times instead
 
 The names are dealt into ``--folds`` parts by name (:func:`attention_utils.data.fold_names`,
 the same parts for every model); each model is trained on all parts but one and judged on
@@ -145,32 +145,24 @@ def run(names: list[str], folds: int = 5, steps: int | None = None, models=MODEL
 
 
 def explorer_redraws(repeats: int = 3) -> list[float]:
-    """Milliseconds of each redraw of notebook 09's explorer as a reader drives it.
-
-    The trained model's explorer (the figures of the names typed prepared first, as notebook
-    09's kernel does while the reader reads) gets, ``repeats`` times over: a name typed letter
-    by letter, then every head, every layer, both models and both mask settings: each change
-    is one redraw.
+    """Milliseconds the kernel takes for each change of notebook 09's explorer as a reader
+    drives it: ``repeats`` times over, a name typed letter by letter, both models and both
+    mask settings (each computes the weights and probabilities the browser draws; a layer or a
+    head is chosen in the browser alone, and the browser tests time the drawing).
     """
-    from attention_utils.explorer import Explorer  # ipywidgets: only for this benchmark
+    from attention_utils.explorer import Explorer  # anywidget: only for this benchmark
 
     typed_names = ["a", "ar", "arj", "arju", "arjun", "priya", "abhishek"]
-    explorer = Explorer(warm_up=False)
-    explorer.warm_up(lengths={len(typed) for typed in typed_names})
-    explorer.redraw_ms.clear()
-    config = explorer.models["trained"].config
+    explorer = Explorer()
+    explorer.compute_ms.clear()
     for _ in range(repeats):
         for typed in typed_names:
-            explorer.name.value = typed
-        for head in [*range(config.n_heads), "all"]:
-            explorer.head.value = head
-        for layer in [*range(config.n_layers), config.n_layers - 1]:
-            explorer.layer.value = layer
+            explorer.name = typed
         for kind in ["untrained", "trained"]:
-            explorer.model.value = kind
+            explorer.kind = kind
         for mask in [False, True]:
-            explorer.mask.value = mask
-    return list(explorer.redraw_ms)
+            explorer.causal = mask
+    return list(explorer.compute_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,14 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help=f"the JSON file of per-fold numbers ({DEFAULT_OUT})")
     parser.add_argument("--steps", type=int, help="training steps of every neural model")
     parser.add_argument(
-        "--explorer", action="store_true", help="time the explorer's redraws instead"
+        "--explorer", action="store_true", help="time the explorer's kernel side instead"
     )
-    parser.add_argument("--repeats", type=int, default=3, help="with --explorer: rounds of redraws")
+    parser.add_argument("--repeats", type=int, default=3, help="with --explorer: rounds of changes")
     args = parser.parse_args(argv)
     if args.explorer:
         times = sorted(explorer_redraws(args.repeats))
         print(
-            f"explorer of notebook 09, {len(times)} redraws: median {statistics.median(times):.1f}"
+            f"explorer of notebook 09, the kernel's part of {len(times)} changes: median {statistics.median(times):.1f}"
             f" ms, 90th percentile {times[int(0.9 * len(times))]:.1f} ms, slowest {times[-1]:.1f}"
             f" ms (torch {torch.__version__}, {platform.machine()})"
         )

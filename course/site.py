@@ -10,8 +10,10 @@ shows what is committed.
 The sources are put together in ``build/site-src/``: ``site/_config.yml``, a generated
 ``_toc.yml``, the landing page (``site/index.md`` with the map of the series filled in),
 thumbnails, copies of the notebooks, the explorer page with the trained model
-(:mod:`course.webexplorer`), and local copies of MathJax and the widget scripts from
-``site/node_modules`` (installed by ``npm ci`` in ``site/``), so no page needs a CDN.
+(:mod:`course.webexplorer`), and a local copy of MathJax from ``site/node_modules``
+(installed by ``npm ci`` in ``site/``), so no page needs a CDN. Notebook 09's live explorer
+is shown as the picture it leaves (its widget needs a kernel); the explorer page is the live
+one.
 """
 
 from __future__ import annotations
@@ -24,26 +26,28 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from course import webexplorer
 from course.landing import NotebookInfo, landing_page, read_info, shrink_png, toc_yaml
-from course.notebooks import ROOT, command_line, copy_assets, find_notebooks, repository_url
+from course.notebooks import (
+    ROOT,
+    command_line,
+    copy_assets,
+    find_notebooks,
+    read_notebook,
+    repository_url,
+)
 from course.output import MARKER, check_output_folder, output_folder
 
 SITE_DIR = ROOT / "site"
 
 
 #: What is copied from site/node_modules into the site's _static/ (source -> destination).
-#: The widget manager fetches its fonts from ``<data-jupyter-widgets-cdn>@jupyter-widgets/...``,
-#: so it keeps its npm path under ``widgets/``.
-ASSETS = {
-    "mathjax/es5": "mathjax",
-    "requirejs/require.js": "widgets/require.js",
-    "@jupyter-widgets/html-manager/dist": "widgets/@jupyter-widgets/html-manager/dist",
-}
+ASSETS = {"mathjax/es5": "mathjax"}
 #: The site's own files, copied from site/ into the site's _static/ (source -> destination).
-OWN_FILES = {"series.css": "series.css", "widgets-setup.js": "widgets/setup.js"}
+OWN_FILES = {"series.css": "series.css"}
 #: The source folder of the static files. Not ``_static``: Jupyter Book would add every
 #: script found there (all of MathJax's) to every page.
 ASSETS_DIR = "assets"
@@ -80,21 +84,15 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     copy_assets(site_dir / "node_modules", ASSETS, src / ASSETS_DIR, hint)
     for name, dest in OWN_FILES.items():
         shutil.copy2(site_dir / name, src / ASSETS_DIR / dest)
-    # Opened from disk (file://), the widget manager asks for its icon fonts at
-    # notebooks/@jupyter-widgets/ (its URL has no origin to build on): put a copy there.
-    fonts = src / ASSETS_DIR / "widgets" / "@jupyter-widgets" / "html-manager" / "dist"
-    file_fonts = src / EXTRA_DIR / "notebooks" / "@jupyter-widgets"
-    file_fonts.mkdir(parents=True)
-    for font in fonts.glob("*.*"):
-        if font.suffix in (".woff2", ".woff", ".ttf", ".eot", ".svg"):
-            shutil.copy2(font, file_fonts / font.name)
     # The explorer page and the trained model it runs, at the root of the site.
     webexplorer.write(src / EXTRA_DIR, site_dir / "explorer")
     (src / "_toc.yml").write_text(toc_yaml(infos), encoding="utf-8")
     template = (site_dir / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")
     for info in infos:
-        shutil.copy2(info.path, src / "notebooks" / info.path.name)
+        nb = read_notebook(info.path)
+        nb.metadata.pop("widgets", None)  # saved widget state would load a widget manager
+        nbformat.write(nb, src / "notebooks" / info.path.name)
         if info.thumbnail is not None:
             (src / "thumbs" / f"{info.stem}.png").write_bytes(shrink_png(info.thumbnail))
     return infos

@@ -2,7 +2,8 @@
 
     python -m course.webexplorer --out DIR     # explorer.html + explorer/ (make site does it)
 
-The page (``site/explorer/``: HTML, CSS and a hand-written forward pass in JavaScript) reads
+The page (``site/explorer/``: HTML, CSS and a hand-written forward pass in JavaScript, drawn by
+notebook 09's own drawing, :data:`attention_utils.explorer.DRAWING`) reads
 ``explorer/model.js``, written here: the weights of the trained model (from the cache of
 :func:`~attention_utils.pretrained.load_or_train`, trained if absent) and of the same model
 before training (:func:`~attention_utils.pretrained.untrained_model`), as base64 float32, with
@@ -31,8 +32,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from attention_utils.data import load_names, split_names
+from attention_utils.explorer import DRAWING, STYLE, drawing_info, read_name
 from attention_utils.models import CausalTransformer
-from attention_utils.plotting import CMAP
 from attention_utils.positions import LearnedPositions, RelativePositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
 from attention_utils.vocab import END, MESSAGES, START, CharTable
@@ -140,26 +142,20 @@ def export_model(model: CausalTransformer) -> dict:
     }
 
 
-def colour_map(name: str = CMAP, n: int = 256) -> list[str]:
-    """The series' colour map as ``n`` CSS colours ``#rrggbb``, from 0 to 1."""
-    from matplotlib import colormaps
-
-    rgb = colormaps[name](np.linspace(0.0, 1.0, n))[:, :3]
-    return ["#" + "".join(f"{round(255 * c):02x}" for c in row) for row in rgb]
-
-
-def export(trained: CausalTransformer, untrained: CausalTransformer, table: CharTable) -> dict:
-    """Everything the page needs: both models, the table, the messages, the colour map."""
+def export(
+    trained: CausalTransformer,
+    untrained: CausalTransformer,
+    table: CharTable,
+    train_names: list[str] = (),
+) -> dict:
+    """Everything the page needs: both models, the table, the messages, the colour map, and
+    the names seen in training (so the names it writes can be marked new)."""
     config = trained.config
     _need(untrained.config == config, "the untrained model has other sizes than the trained one")
     _need(config.vocab_size == len(table), "config.vocab_size is not the size of the table")
-    return {
+    return drawing_info(config, table) | {
         "format": FORMAT,
-        "symbols": list(table.symbols),
-        "start": START,
-        "end": END,
         "vocabulary": table.describe(),
-        "max_letters": config.block_size - 1,  # ^name fits: as Explorer.max_letters
         "messages": {k: MESSAGES[k] for k in ("empty", "too_long", "unknown")},
         "sizes": {
             "n_layers": config.n_layers,
@@ -168,7 +164,7 @@ def export(trained: CausalTransformer, untrained: CausalTransformer, table: Char
             "block_size": config.block_size,
             "vocab_size": config.vocab_size,
         },
-        "cmap": colour_map(),
+        "train_names": sorted(train_names),
         "models": {"trained": export_model(trained), "untrained": export_model(untrained)},
     }
 
@@ -223,13 +219,10 @@ def numpy_forward(weights: dict, ids: list[int], n_heads: int, causal: bool = Tr
 
 
 def torch_reference(model: CausalTransformer, table: CharTable, name: str, causal: bool = True):
-    """PyTorch's ``(maps, probs)`` for ``^name`` (what the page draws): maps per layer
-    ``(n_heads, T, T)``, probs ``(T, V)``."""
-    idx = table.batch(name)  # ^name: what the model reads
-    maps = [m[0].double().numpy() for m in model.attention_maps(idx, causal=causal)]
-    with torch.no_grad():
-        logits, _ = model.eval()(idx, causal=causal)
-    return maps, torch.softmax(logits[0].double(), -1).numpy()
+    """PyTorch's ``(maps, probs)`` for ``^name``, as notebook 09's explorer computes them: maps
+    per layer ``(n_heads, T, T)``, probs ``(T, V)``."""
+    maps, probs = read_name(model, table, name, causal)
+    return [m.numpy() for m in maps], probs.numpy()
 
 
 def check_export(data: dict, models: dict, table: CharTable, names=None) -> float:
@@ -263,12 +256,12 @@ def write(out: Path, page_dir: Path = PAGE_DIR, trained=None) -> dict:
     trained = trained or load_or_train(progress=False)
     model, table = trained[0], trained[1]
     untrained = untrained_model(model.config)
-    data = export(model, untrained, table)
+    data = export(model, untrained, table, split_names(load_names())[0])
     check_export(data, {"trained": model, "untrained": untrained}, table)
     out = Path(out)
     (out / "explorer").mkdir(parents=True, exist_ok=True)
     shutil.copy2(page_dir / PAGE, out / PAGE)
-    for path in sorted(page_dir.iterdir()):
+    for path in [*sorted(page_dir.iterdir()), DRAWING, STYLE]:  # the page's, the drawing
         if path.name != PAGE and path.is_file():
             shutil.copy2(path, out / "explorer" / path.name)
     blob = json.dumps(data, separators=(",", ":"))

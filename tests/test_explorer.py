@@ -1,19 +1,21 @@
-"""The explorer of notebook 09: its widget callbacks and its messages for names it cannot read.
+"""The explorer of notebook 09: what the kernel computes for each change of its traits, the
+messages for names it cannot read, the names it writes, and its static view.
 
-The callbacks are driven as a browser would drive them, by setting widget values (which
-calls the observers) and clicking the button, without a browser.
+The traits are set as the browser's drawing sets them (which calls the observers), without a
+browser; the drawing itself is tested in Chromium (tests/browser: JupyterLab and the page).
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import string
-import time
 
 import matplotlib
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from attention_utils import explorer as ex
 from attention_utils.models import CausalTransformer, ModelConfig
@@ -44,114 +46,105 @@ def peaked_model(seed: int = 1) -> CausalTransformer:
 
 @pytest.fixture()
 def explorer():
-    trained = (peaked_model(), TABLE)
-    return ex.Explorer(trained, untrained_model(CONFIG), TRAIN_NAMES, warm_up=False)
+    return ex.Explorer((peaked_model(), TABLE), untrained_model(CONFIG), TRAIN_NAMES)
 
 
-def widget_classes(widget) -> dict[str, object]:
-    """Every CSS class in the widget tree -> the widget that has it."""
-    found = {c: widget for c in widget._dom_classes}
-    for child in getattr(widget, "children", ()):
-        found.update(widget_classes(child))
-    return found
+def maps_of(explorer, name, kind="trained", causal=True):
+    model = explorer.models[kind]
+    return [w[0].numpy() for w in model.attention_maps(TABLE.batch(name), causal=causal)]
 
 
-def idx_of(name: str) -> torch.Tensor:
-    return TABLE.batch(name)
+def sent(explorer) -> list[np.ndarray]:
+    """The weights the browser was sent, per layer ``(n_heads, T, T)``."""
+    T = len(explorer.result["labels"])
+    return [np.array(layer).reshape(-1, T, T) for layer in explorer.result["maps"]]
 
 
-# --------------------------------------------------------------------------- the widgets
+# --------------------------------------------------------------------------- what is sent
 
 
-def test_a_static_view_gets_the_heatmap_and_a_line_of_text(explorer):
-    explorer.name.value = "kavya"
-    bundle = explorer._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle  # live in JupyterLab
-    assert base64.b64decode(bundle["image/png"]) == explorer.heatmap.value
-    assert bytes(explorer.heatmap.value).startswith(b"\x89PNG")
-    text = bundle["text/plain"]
-    assert text.startswith("Attention explorer (run the notebook to use it): kavya · trained")
-    assert "VBox" not in text and "<" not in text
+def test_the_drawing_is_the_widgets_module_and_the_pages_script():
+    assert ex.DRAWING.is_file() and ex.STYLE.is_file()
+    source = ex.DRAWING.read_text(encoding="utf-8")
+    assert ex.Explorer._esm.startswith(source)
+    assert ex.Explorer._esm.rstrip().endswith(
+        "export default { render: AttentionExplorer.render };"
+    )
+    assert "export" not in source.split("//")[0]  # a classic script for the page
+    assert ex.Explorer._css == ex.STYLE.read_text(encoding="utf-8")
+    rules = [r.split("{")[0].strip() for r in ex.Explorer._css.split("}") if "{" in r]
+    assert rules and all(
+        all(part.strip().startswith(".explorer") for part in rule.split(","))
+        for rule in (r.split("*/")[-1].strip() for r in rules)
+    ), "a rule of explorer.css reaches outside the explorer"
 
 
-def test_layout_has_the_documented_css_classes(explorer):
-    classes = widget_classes(explorer.widget)
-    for css, widget in {
-        "explorer": explorer.widget,
-        "explorer-name": explorer.name,
-        "explorer-layer": explorer.layer,
-        "explorer-head": explorer.head,
-        "explorer-model": explorer.model,
-        "explorer-mask": explorer.mask,
-        "explorer-message": explorer.message,
-        "explorer-heatmap": explorer.heatmap,
-        "explorer-caption": explorer.caption,
-        "explorer-temperature": explorer.temperature,
-        "explorer-generate": explorer.generate,
-        "explorer-samples": explorer.samples_html,
-    }.items():
-        assert classes.get(css) is widget, css
-        assert css in ex.__doc__, f"{css} is not described in the module docstring"
+def test_first_result_is_every_layer_and_head_of_the_name(explorer):
+    result = explorer.result
+    assert explorer.message == ""
+    assert result["labels"] == list("^abhishek") == explorer.labels
+    assert (result["name"], result["kind"], result["causal"]) == ("abhishek", "trained", True)
+    want = maps_of(explorer, "abhishek")
+    for got, expected in zip(sent(explorer), want, strict=True):
+        np.testing.assert_allclose(got, expected, atol=10**-ex.DIGITS)
+    np.testing.assert_allclose(explorer.shown, want[-1], atol=1e-12)  # the last layer, all heads
+    probs = np.array(result["probs"]).reshape(9, len(TABLE))
+    np.testing.assert_allclose(probs.sum(-1), 1, atol=1e-4)
+    np.testing.assert_allclose(probs, explorer.next_probs, atol=10**-ex.DIGITS)
+    assert explorer.info["symbols"] == list(TABLE.symbols)
+    assert explorer.info["sizes"] == {"n_layers": 2, "n_heads": 2}
+    assert explorer.layer == CONFIG.n_layers - 1 and explorer.head == ex.ALL_HEADS
+    assert len(explorer.info["cmap"]) == 256 and explorer.info["cmap"][0].startswith("#")
 
 
-def test_first_picture_is_every_head_of_the_last_layer(explorer):
-    assert bytes(explorer.heatmap.value).startswith(PNG)
-    assert explorer.message.value == ""
-    assert explorer.labels == list("^abhishek")
-    expected = explorer.models["trained"].attention_maps(idx_of("abhishek"))[-1][0]
-    np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
-    panels = [ax.images[0].get_array() for ax in explorer.figure.axes if ax.images]
-    assert len(panels) == CONFIG.n_heads
-    np.testing.assert_allclose(panels[1], explorer.shown[1], atol=1e-6)
-    assert "abhishek" in explorer.caption.value and "all heads" in explorer.caption.value
+def test_the_probabilities_are_the_models_next_character(explorer):
+    explorer.name = "priya"
+    with torch.no_grad():
+        logits, _ = explorer.models["trained"](TABLE.batch("priya"))
+    want = torch.softmax(logits[0].double(), -1).numpy()
+    got = np.array(explorer.result["probs"]).reshape(want.shape)
+    np.testing.assert_allclose(got, want, atol=10**-ex.DIGITS)
 
 
-def test_changing_the_name_redraws(explorer):
-    before = explorer.heatmap.value
-    explorer.name.value = "Priya"
-    assert explorer.labels == list("^priya")
+def test_changing_the_name_computes_it(explorer):
+    explorer.name = "  Priya "
+    assert explorer.result["name"] == "priya" and explorer.labels == list("^priya")
     assert explorer.shown.shape == (CONFIG.n_heads, 6, 6)  # ^priya: no end token
-    assert explorer.heatmap.value != before and bytes(explorer.heatmap.value).startswith(PNG)
-    expected = explorer.models["trained"].attention_maps(idx_of("priya"))[-1][0]
-    np.testing.assert_allclose(explorer.shown, expected.numpy(), atol=1e-6)
-    assert len(explorer.redraw_ms) == 2
+    np.testing.assert_allclose(explorer.shown, maps_of(explorer, "priya")[-1], atol=1e-12)
+    assert len(explorer.compute_ms) == 2
 
 
-def test_changing_the_head_and_layer_redraws(explorer):
-    maps = [w[0].numpy() for w in explorer.models["trained"].attention_maps(idx_of("abhishek"))]
-    pictures = {bytes(explorer.heatmap.value)}
-    explorer.head.value = 0
-    np.testing.assert_allclose(explorer.shown, maps[-1][0:1], atol=1e-6)
-    pictures.add(bytes(explorer.heatmap.value))
-    explorer.head.value = 1
-    np.testing.assert_allclose(explorer.shown, maps[-1][1:2], atol=1e-6)
-    pictures.add(bytes(explorer.heatmap.value))
-    explorer.layer.value = 0
-    np.testing.assert_allclose(explorer.shown, maps[0][1:2], atol=1e-6)
-    pictures.add(bytes(explorer.heatmap.value))
-    assert len(pictures) == 4, "some change left the picture as it was"
-    assert "layer 0 · head 1" in explorer.caption.value
+def test_head_and_layer_are_drawn_from_what_was_sent(explorer):
+    maps = maps_of(explorer, "abhishek")
+    result = explorer.result
+    explorer.head = "0"
+    np.testing.assert_allclose(explorer.shown, maps[-1][0:1], atol=1e-12)
+    explorer.head = "1"
+    explorer.layer = 0
+    np.testing.assert_allclose(explorer.shown, maps[0][1:2], atol=1e-12)
+    assert explorer.result is result, "a layer or head is the browser's: the kernel sends nothing"
+    assert "layer 0 · head 1" in explorer.caption()
 
 
 def test_turning_the_mask_off_shows_weight_on_later_characters(explorer):
     future = np.triu(np.ones((9, 9), dtype=bool), 1)  # ^abhishek
     assert np.abs(explorer.shown[:, future]).max() == 0
-    before = explorer.heatmap.value
-    explorer.mask.value = False
+    explorer.causal = False
+    assert explorer.result["causal"] is False
     assert explorer.shown[:, future].sum() > 0.1
-    assert explorer.heatmap.value != before
-    assert "causal mask off" in explorer.caption.value
+    assert sent(explorer)[-1][:, future].sum() > 0.1
+    assert "causal mask off" in explorer.caption()
 
 
 def test_switching_to_the_untrained_model(explorer):
     trained = explorer.shown.copy()
-    explorer.model.value = "untrained"
+    explorer.kind = "untrained"
     untrained = explorer.shown
     assert not np.allclose(trained, untrained, atol=1e-2)
     uniform = np.tril(np.ones((9, 9)))
     uniform /= uniform.sum(-1, keepdims=True)
     assert np.abs(untrained - uniform).max() < 0.05  # an untrained head averages the past
-    assert "untrained model" in explorer.caption.value
+    assert "untrained model" in explorer.caption() and explorer.result["kind"] == "untrained"
 
 
 @pytest.mark.parametrize(
@@ -162,77 +155,76 @@ def test_switching_to_the_untrained_model(explorer):
         ("anna maria", "' '"),
         ("", "Type a name"),
         ("a" * 20, f"at most {CONFIG.block_size - 1} letters"),
+        ("a$$b", "it only knows the letters a-z"),
+        ("^priya", "it only knows the letters a-z"),
     ],
 )
 def test_a_bad_name_shows_a_message_and_keeps_the_picture(explorer, typed, expected):
-    picture, shown = explorer.heatmap.value, explorer.shown.copy()
-    explorer.name.value = typed
-    assert expected in explorer.message_text
-    assert "Traceback" not in explorer.message.value and "Error" not in explorer.message.value
-    assert explorer.heatmap.value == picture
+    shown, caption = explorer.shown.copy(), explorer.caption()
+    explorer.name = typed
+    assert expected in explorer.message
+    assert "maps" not in explorer.result, "the browser keeps its last picture"
+    assert "Traceback" not in explorer.message and "Error" not in explorer.message
     np.testing.assert_array_equal(explorer.shown, shown)
-    explorer.name.value = "kavya"
-    assert explorer.message.value == "" and explorer.labels == list("^kavya")
+    assert explorer.caption() == caption  # the picture and its caption stay together
+    explorer.name = "kavya"
+    assert explorer.message == "" and explorer.labels == list("^kavya")
+
+
+def test_the_same_name_again_after_a_message_is_sent_again(explorer):
+    # the browser shows a new result only when the trait changes: a counter makes it change
+    first = explorer.result
+    explorer.name = "r2d2"
+    explorer.name = "abhishek"
+    assert explorer.result != first and explorer.result["n"] > first["n"]
+    assert {k: v for k, v in explorer.result.items() if k != "n"} == {
+        k: v for k, v in first.items() if k != "n"
+    }
 
 
 def test_generate_writes_new_names_at_the_temperature(explorer):
-    assert explorer.samples_html.value == ""
-    explorer.temperature.value = 0.5
-    explorer.generate.click()
+    assert explorer.samples == {}
+    explorer.temperature = 0.5
+    explorer.clicks += 1  # as the button does
     first = explorer.samples
-    assert len(first) == 10 and all(isinstance(n, str) for n, _ in first)
-    assert all(is_new == (n not in TRAIN_NAMES) for n, is_new in first)
-    assert "temperature 0.5" in explorer.samples_html.value
-    assert all(n in explorer.samples_html.value for n, _ in first)
-    explorer.generate.click()
-    assert explorer.samples != first, "a second click wrote the same names"
+    assert first["temperature"] == 0.5 and first["kind"] == "trained"
+    names = first["names"]
+    assert len(names) == 10 and all(isinstance(n, str) for n, _ in names)
+    assert all(is_new == (n not in TRAIN_NAMES) for n, is_new in names)
+    written = explorer.generate_names()
+    assert written == [tuple(pair) for pair in explorer.samples["names"]]
+    assert written != [tuple(pair) for pair in names], "a second click wrote the same names"
 
 
-def test_warm_up_means_no_figure_is_built_while_exploring(explorer):
-    explorer.warm_up(lengths=[3, 5])
-    built = len(explorer.renderer.canvases)
-    explorer.redraw_ms.clear()
-    for typed in ["ann", "annie", "priya", "rav"]:  # names of 3 and 5 letters
-        explorer.name.value = typed
-    for head in [0, 1, "all"]:
-        explorer.head.value = head
-    explorer.mask.value = False
-    explorer.model.value = "untrained"
-    assert len(explorer.renderer.canvases) == built
-    assert len(explorer.redraw_ms) == 4 + 3 + 2
-    # generous: a redraw takes a few tens of milliseconds, even on a busy machine
-    assert explorer.median_redraw_ms() < 500
-
-
-def test_median_redraw_needs_a_redraw(explorer):
-    explorer.redraw_ms.clear()
-    with pytest.raises(ValueError, match="nothing has been drawn"):
-        explorer.median_redraw_ms()
+def test_a_static_view_gets_a_picture_and_a_line_of_text(explorer):
+    explorer.name = "kavya"
+    data, _ = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data  # live in JupyterLab
+    png = base64.b64decode(data["image/png"])
+    assert png.startswith(PNG)
+    width, height = Image.open(io.BytesIO(png)).size
+    assert width > 400 and height > 300, (width, height)
+    text = data["text/plain"]
+    assert text.startswith("Attention explorer (run the notebook to use it): kavya · trained")
+    assert "all heads" in text and "<" not in text
+    explorer.head = "1"
+    one = base64.b64decode(explorer._repr_mimebundle_()[0]["image/png"])
+    assert one != png and "head 1" in explorer._repr_mimebundle_()[0]["text/plain"]
 
 
 def test_with_the_default_trained_model():
     trained = load_or_train(progress=False)
-    start = time.perf_counter()
-    explorer = ex.Explorer(trained, warm_up=False)
-    assert time.perf_counter() - start < 60
+    explorer = ex.Explorer(trained)
     assert explorer.max_letters == trained.model.config.block_size - 1
     entropy = {}
     for kind in ("trained", "untrained"):
-        explorer.model.value = kind
+        explorer.kind = kind
         w = torch.as_tensor(explorer.shown)
         entropy[kind] = float(-(w * torch.where(w > 0, w.log(), 0 * w)).sum(-1).mean())
     assert entropy["trained"] < entropy["untrained"] - 0.1, entropy
 
 
-@pytest.mark.parametrize("typed", ["a$$b", "^priya", "$"])
-def test_the_start_and_end_tokens_are_no_letters_of_a_name(explorer, typed):
-    caption = explorer.caption.value
-    explorer.name.value = typed  # no exception inside the redraw
-    assert "it only knows the letters a-z" in explorer.message_text
-    assert explorer.caption.value == caption  # the picture and its caption stay together
-
-
 def test_a_model_that_does_not_fit_the_table_is_refused():
     other = CharTable.from_names(["abc"])
     with pytest.raises(ValueError, match="table: the model reads"):
-        ex.Explorer((peaked_model(), other), warm_up=False, train_names=["abc"])
+        ex.Explorer((peaked_model(), other), train_names=["abc"])

@@ -92,6 +92,9 @@ def test_a_static_view_reads_every_output(notebook):
             assert not re.search(r"\b0%\|", text), f"{path.name} cell {i}: a progress bar at 0%"
             if "application/vnd.jupyter.widget-view+json" in data:
                 assert "image/png" in data, f"{path.name} cell {i}: a widget with no picture"
+    # Saved widget state would make nbviewer and nbconvert's HTML pick the widget over its
+    # picture, and draw nothing (its module is not on their CDN): make notebooks saves none.
+    assert "widgets" not in nb.metadata, f"{path.name} keeps saved widget state"
 
 
 def test_shape_of_a_lesson(notebook):

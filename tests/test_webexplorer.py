@@ -36,7 +36,7 @@ def trained():
 @pytest.fixture(scope="module")
 def exported(trained):
     model = trained.model
-    return web.export(model, untrained_model(model.config), trained.table)
+    return web.export(model, untrained_model(model.config), trained.table, ["priya", "abha"])
 
 
 def small(seed: int = 1, config: ModelConfig = OTHER):
@@ -72,8 +72,11 @@ def test_export_carries_what_the_page_needs(trained, exported):
     assert exported["sizes"] == {
         k: asdict(config)[k] for k in ("n_layers", "n_heads", "d_model", "block_size", "vocab_size")
     }
-    explorer = Explorer(trained, warm_up=False)
+    explorer = Explorer(trained)
     assert exported["max_letters"] == explorer.max_letters
+    assert {k: exported[k] for k in explorer.info if k != "sizes"} == {
+        k: v for k, v in explorer.info.items() if k != "sizes"
+    }  # what the drawing reads, as the notebook's widget gives it
     assert exported["messages"] == {k: MESSAGES[k] for k in exported["messages"]}
     # The templates are the words the notebook explorer says.
     for typed in ["", "é" * 3, "a" * (explorer.max_letters + 1)]:
@@ -82,6 +85,7 @@ def test_export_carries_what_the_page_needs(trained, exported):
         said = friendly(error.value, typed, table)
         starts = [m.split("{")[0].lower() for m in exported["messages"].values()]
         assert any(said.lower().startswith(s) for s in starts), said
+    assert exported["train_names"] == ["abha", "priya"]  # to mark the names it writes new
     cmap = exported["cmap"]
     assert len(cmap) == 256 and all(len(c) == 7 and c[0] == "#" for c in cmap)
     assert cmap[0] != cmap[-1]
@@ -178,7 +182,8 @@ def test_write_puts_the_page_and_its_model_into_the_folder(tmp_path):
         model.head.bias.fill_(0.25)
     data = web.write(tmp_path, trained=(model, TABLE))
     page = (tmp_path / EXPLORER_PAGE).read_text(encoding="utf-8")
-    for script in ("explorer/model.js", "explorer/explorer.js", "explorer/explorer.css"):
+    scripts = ["model.js", "explorer.js", "explorer.css", "page.js", "page.css"]
+    for script in (f"explorer/{name}" for name in scripts):
         assert script in page and (tmp_path / script).is_file(), script
     blob = (tmp_path / "explorer" / "model.js").read_text(encoding="utf-8")
     prefix = "window.EXPLORER_DATA = "

@@ -25,6 +25,8 @@ from browserlib import (
     series_notebooks,
 )
 
+from attention_utils.explorer import DRAWING, STYLE
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -90,9 +92,12 @@ def _site_is_stale() -> bool:
     if not index.exists():
         return True
     built = index.stat().st_mtime
-    sources = series_notebooks() + [
-        p for folder in ("site", "site/explorer") for p in (ROOT / folder).glob("*") if p.is_file()
-    ]
+    folders = ("site", "site/explorer")
+    sources = (
+        series_notebooks()
+        + [p for folder in folders for p in (ROOT / folder).glob("*") if p.is_file()]
+        + [DRAWING, STYLE]
+    )  # the explorer's drawing, in the package
     return any(p.stat().st_mtime > built for p in sources)
 
 

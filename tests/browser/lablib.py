@@ -45,6 +45,7 @@ class LabServer:
     token: str
     process: subprocess.Popen
     log: Path
+    app: str = "lab"
 
     def api(self, path: str) -> object:
         request = urllib.request.Request(
@@ -58,9 +59,20 @@ class LabServer:
         return "\n".join(lines[-n:])
 
 
-def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
-    """Start ``jupyter lab`` on ``root_dir``; returns when ``/api/status`` answers."""
-    for name, value in LAB_SETTINGS.items():
+#: The front ends under test: the command and the class that takes the settings folders.
+APPS = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}
+
+
+def start_lab(root_dir: Path, work: Path, timeout: float = 90, app: str = "lab") -> LabServer:
+    """Start ``jupyter lab`` (or ``app="notebook"``: Notebook 7, the same settings) on
+    ``root_dir``; returns when ``/api/status`` answers."""
+    # Notebook 7 has the document manager (autosave off) but not all of JupyterLab's plugins
+    settings = (
+        LAB_SETTINGS
+        if app == "lab"
+        else {k: v for k, v in LAB_SETTINGS.items() if "docmanager" in k}
+    )
+    for name, value in settings.items():
         path = work / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
@@ -69,18 +81,21 @@ def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
     jupyter = str(Path(sys.executable).parent / "jupyter")
     cmd = [
         jupyter,
-        "lab",
+        app,
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
         "--port-retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root_dir}",
-        f"--LabApp.user_settings_dir={work / 'settings'}",
-        f"--LabApp.workspaces_dir={work / 'workspaces'}",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--{APPS[app]}.user_settings_dir={work / 'settings'}",
+        f"--{APPS[app]}.workspaces_dir={work / 'workspaces'}",
     ]
+    if app == "lab":
+        cmd += [
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
     if os.getuid() == 0:
         cmd.append("--allow-root")
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # inline figures need it unset
@@ -96,12 +111,12 @@ def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
             env=env,
             start_new_session=True,
         )
-    server = LabServer(f"http://127.0.0.1:{port}", token, process, log)
+    server = LabServer(f"http://127.0.0.1:{port}", token, process, log, app)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}"
+                f"jupyter {app} exited with {process.returncode}:\n{server.log_tail()}"
             )
         try:
             server.api("/api/status")
@@ -109,7 +124,7 @@ def start_lab(root_dir: Path, work: Path, timeout: float = 90) -> LabServer:
         except OSError:
             time.sleep(0.5)
     stop_lab(server)
-    raise RuntimeError(f"jupyter lab did not answer in {timeout:.0f} s:\n{server.log_tail()}")
+    raise RuntimeError(f"jupyter {app} did not answer in {timeout:.0f} s:\n{server.log_tail()}")
 
 
 def stop_lab(server: LabServer, timeout: float = 20) -> None:
@@ -152,7 +167,10 @@ CELLS_JS = """
 
 def open_notebook(page, server: LabServer, name: str) -> None:
     """Open ``name`` in a fresh workspace (``?reset``) and wait for an idle kernel."""
-    page.goto(f"{server.url}/lab/tree/{name}?reset&token={server.token}")
+    if server.app == "lab":
+        page.goto(f"{server.url}/lab/tree/{name}?reset&token={server.token}")
+    else:  # Notebook 7: one notebook a page
+        page.goto(f"{server.url}/notebooks/{name}?token={server.token}")
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
     deadline = time.monotonic() + 60
     while kernel_of(server, name) is None:

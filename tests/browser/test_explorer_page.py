@@ -22,10 +22,12 @@ from course.landing import EXPLORER_PAGE
 
 READY = "body[data-ready='1']"
 STATE_JS = """() => {
-  const s = explorerPage.state;
-  return {name: s.name, kind: s.kind, causal: s.causal, layer: s.layer, head: s.head,
-          message: s.message, maps: s.maps.map(l => l.map(h => Array.from(h))),
-          probs: Array.from(s.probs), panels: document.querySelectorAll('#panels canvas').length};
+  const view = explorerPage.view, r = view.result, s = view.state;
+  return {name: r.name, kind: r.kind, causal: r.causal, layer: s.layer, head: s.head,
+          message: s.message || "", maps: r.maps.map(l => l.map(h => Array.from(h))),
+          probs: Array.from(r.probs),
+          panels: document.querySelectorAll('.explorer-panels canvas').length,
+          next: Array.from(document.querySelectorAll('.explorer-next tr'), tr => tr.innerText)};
 }"""
 
 
@@ -33,7 +35,7 @@ STATE_JS = """() => {
 def models():
     trained = load_or_train(progress=False)
     untrained = untrained_model(trained.model.config)
-    explorer = Explorer(trained, untrained, warm_up=False)
+    explorer = Explorer(trained, untrained)
     return {"trained": trained.model, "untrained": untrained}, trained.table, explorer.max_letters
 
 
@@ -86,6 +88,11 @@ def test_the_page_computes_what_pytorch_computes(context, site_url, models, say)
             worst["weights"] = max(worst["weights"], float(np.abs(got - want).max()))
         got = np.array(state["probs"]).reshape(T, len(table))
         worst["probabilities"] = max(worst["probabilities"], float(np.abs(got - want_probs).max()))
+        # the table under the heatmaps: after each prefix, the likeliest next character first
+        assert len(state["next"]) == T + 1, state["next"]  # a header row, then ^, ^a, ...
+        for t, row in enumerate(state["next"][1:]):
+            best = table.symbols[int(want_probs[t].argmax())]
+            assert row.split()[1] == best, f"{typed!r}, after {t + 1} characters: {row!r}"
     say(
         f"explorer page vs PyTorch over {len(cases)} names: largest difference "
         f"{worst['weights']:.2e} in attention weights, {worst['probabilities']:.2e} in "
@@ -160,6 +167,30 @@ def test_a_keystroke_redraws_in_under_100_ms(context, site_url, models, say):
         f"max {max(times):.1f} ms (all heads)"
     )
     assert median < 100, f"median redraw {median:.1f} ms"
+    assert not problems.all(), "\n".join(problems.all())
+
+
+def test_generate_writes_names_from_the_model_in_the_page(context, site_url, models):
+    _, table, longest = models
+    page, problems = open_explorer(context, f"{site_url}/{EXPLORER_PAGE}")
+    data = page.evaluate("window.EXPLORER_DATA.train_names")
+    page.fill("#temperature", "0.5")
+    page.click(".explorer-generate")
+    first = page.evaluate("explorerPage.state.samples")
+    assert len(first) == 10
+    letters = set(table.symbols) - {"^", "$"}
+    for name, is_new in first:
+        assert 1 <= len(name) <= longest and set(name) <= letters, name
+        assert is_new == (name not in data), name
+    assert "temperature 0.5" in page.text_content(".explorer-samples")
+    page.click(".explorer-generate")
+    assert page.evaluate("explorerPage.state.samples") != first, "a second click wrote the same"
+    # a low temperature writes training names more often than a high one
+    known = {}
+    for temperature in (0.3, 2.0):
+        drawn = page.evaluate(f"explorerPage.sample('trained', {temperature}, 7, 200).names")
+        known[temperature] = sum(not is_new for _, is_new in drawn)
+    assert known[0.3] > known[2.0], known
     assert not problems.all(), "\n".join(problems.all())
 
 

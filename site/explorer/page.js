@@ -1,12 +1,13 @@
 // The explorer page: the model of notebooks 08-09 (explorer/model.js, written by
-// course/webexplorer.py) computed in plain JavaScript, drawn as heatmaps on every keystroke.
+// course/webexplorer.py) computed in plain JavaScript and drawn by the explorer of notebook 09
+// (explorer/explorer.js), on every keystroke, with no Python.
 "use strict";
 
 (function () {
   const DATA = window.EXPLORER_DATA;
   const $ = (id) => document.getElementById(id);
   if (!DATA) {
-    $("message").textContent = "explorer/model.js is missing: build the site with `make site`.";
+    $("explorer").textContent = "explorer/model.js is missing: build the site with `make site`.";
     return;
   }
   const SIZES = DATA.sizes;
@@ -182,106 +183,75 @@
     return { name };
   }
 
-  // ------------------------------------------------------------------ drawing
+  // ------------------------------------------------------------------ new names
 
-  const form = $("controls"), panels = $("panels");
-  for (let l = 0; l < SIZES.n_layers; l++) $("layer").add(new Option(`layer ${l}`, l));
-  $("layer").value = SIZES.n_layers - 1;
-  $("head").add(new Option("all heads", "all"));
-  for (let h = 0; h < SIZES.n_heads; h++) $("head").add(new Option(`head ${h}`, h));
-
-  function drawColourbar() {
-    const canvas = $("colourbar"), ctx = canvas.getContext("2d");
-    const n = DATA.cmap.length;
-    for (let i = 0; i < canvas.height; i++) {
-      ctx.fillStyle = DATA.cmap[Math.round((1 - i / (canvas.height - 1)) * (n - 1))];
-      ctx.fillRect(0, i, canvas.width, 1);
-    }
+  // A small seeded generator (mulberry32): the same click gives the same names.
+  function random(seed) {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
   }
 
-  function drawHeatmap(canvas, w, labels, title, size) {
-    const T = labels.length, ratio = window.devicePixelRatio || 1;
-    const margin = 18, top = title ? 18 : 4, cell = (size - margin - 4) / T;
-    canvas.width = Math.round(size * ratio);
-    canvas.height = Math.round((size + top - 4) * ratio);
-    canvas.style.width = `${size}px`;
-    canvas.style.height = `${size + top - 4}px`;
-    const ctx = canvas.getContext("2d"), n = DATA.cmap.length;
-    ctx.scale(ratio, ratio);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, size, size + top);
-    for (let i = 0; i < T; i++) {
-      for (let j = 0; j < T; j++) {
-        const value = Math.min(1, Math.max(0, w[i * T + j]));
-        ctx.fillStyle = DATA.cmap[Math.round(value * (n - 1))];
-        ctx.fillRect(margin + j * cell, top + i * cell, Math.ceil(cell), Math.ceil(cell));
+  // n names, one character at a time from softmax(logits / temperature), as the notebook's
+  // sampling does: ^ never drawn, at most max_letters letters.
+  const TRAINED = new Set(DATA.train_names);
+  function sample(kind, temperature, seed, n = 10) {
+    const next = random(seed), V = SYMBOLS.length, start = STOI.get(DATA.start);
+    const names = [];
+    for (let k = 0; k < n; k++) {
+      const ids = [start];
+      while (ids.length <= DATA.max_letters) {
+        const { probs } = forward(MODELS[kind], ids, true);
+        const weights = new Float64Array(V);
+        let total = 0;
+        for (let c = 0; c < V; c++) {
+          const p = c === start ? 0 : probs[(ids.length - 1) * V + c];
+          total += (weights[c] = p > 0 ? Math.exp(Math.log(p) / temperature) : 0);
+        }
+        let r = next() * total, c = 0;
+        while (c < V - 1 && (r -= weights[c]) >= 0) c++;
+        if (SYMBOLS[c] === DATA.end) break;
+        ids.push(c);
       }
+      const name = ids.slice(1).map((i) => SYMBOLS[i]).join("");
+      names.push([name, !TRAINED.has(name)]);
     }
-    ctx.fillStyle = "#222";
-    ctx.font = `${Math.max(9, Math.min(14, cell * 0.7))}px monospace`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    for (let t = 0; t < T; t++) {
-      ctx.fillText(labels[t], margin / 2, top + (t + 0.5) * cell);  // queries, down
-      ctx.fillText(labels[t], margin + (t + 0.5) * cell, top + T * cell + margin / 2 + 1);  // keys
-    }
-    if (title) ctx.fillText(title, margin + (T * cell) / 2, 9);
+    return { kind, temperature, names };
   }
 
-  function drawNext(probs, labels) {
-    const V = SYMBOLS.length, rows = [];
-    for (let t = 0; t < labels.length; t++) {
-      const order = [...SYMBOLS.keys()].sort((a, b) => probs[t * V + b] - probs[t * V + a]);
-      const best = order.slice(0, 3).map((c) => `${SYMBOLS[c]} ${(100 * probs[t * V + c]).toFixed(1)}%`);
-      rows.push(`<tr><th scope="row">${labels.slice(0, t + 1).join("")}</th>` +
-        best.map((b) => `<td>${b}</td>`).join("") + "</tr>");
-    }
-    $("next").innerHTML = "<tr><th>after</th><th colspan=3>next character</th></tr>" + rows.join("");
-  }
+  // ------------------------------------------------------------------ the explorer
 
-  const state = { redrawMs: [] };
-  window.explorerPage = { state, forward: (kind, name, causal) =>
-    forward(MODELS[kind], [...(DATA.start + name)].map((c) => STOI.get(c)), causal) };
-
-  function redraw() {
-    const start = performance.now();
-    const checked = checkName($("name").value);
-    if (checked.message) {
-      $("message").textContent = checked.message;  // the last heatmap stays
-      state.message = checked.message;
-      return;
-    }
-    const kind = form.elements.model.value, causal = $("causal").checked;
-    const layer = Number($("layer").value), head = $("head").value;
-    const labels = [DATA.start, ...checked.name];
-    const { maps, probs } = window.explorerPage.forward(kind, checked.name, causal);
-    Object.assign(state, { name: checked.name, kind, causal, layer, head, maps, probs, message: "" });
-    $("message").textContent = "";
-    const shown = head === "all" ? [...maps[layer].keys()] : [Number(head)];
-    while (panels.children.length > shown.length) panels.lastChild.remove();
-    while (panels.children.length < shown.length) panels.append(document.createElement("canvas"));
-    const width = Math.max(200, $("figure").clientWidth - 64);  // less the colour bar
-    const columns = shown.length === 1 ? 1 : width < 560 ? 2 : Math.min(4, shown.length);
-    const size = Math.min(shown.length === 1 ? 420 : 260, Math.floor(width / columns) - 8);
-    shown.forEach((h, n) => {
-      const canvas = panels.children[n];
-      canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", `attention of head ${h}, layer ${layer}`);
-      drawHeatmap(canvas, maps[layer][h], labels, shown.length > 1 ? `head ${h}` : "", size);
-    });
-    $("caption").innerHTML = "";
-    $("caption").append(Object.assign(document.createElement("b"), { textContent: checked.name }),
-      ` · ${kind} model · layer ${layer} · ${head === "all" ? "all heads" : `head ${head}`} · ` +
-      `causal mask ${causal ? "on" : "off"}. Rows: the character asking (query); columns: the ` +
-      "characters it looks at (keys).");
-    drawNext(probs, labels);
-    state.redrawMs.push(performance.now() - start);
-  }
-
-  form.addEventListener("input", redraw);
-  form.addEventListener("submit", (event) => event.preventDefault());
-  window.addEventListener("resize", redraw);
-  drawColourbar();
-  redraw();
+  let clicks = 0;
+  const source = {
+    info: DATA,
+    compute(state) {
+      const checked = checkName(state.name);
+      if (checked.message) return view.show({ message: checked.message });
+      const ids = [...(DATA.start + checked.name)].map((c) => STOI.get(c));
+      const { maps, probs } = forward(MODELS[state.kind], ids, state.causal);
+      view.show({ name: checked.name, kind: state.kind, causal: state.causal,
+        labels: [DATA.start, ...checked.name], maps, probs });
+    },
+    generate(state) {
+      clicks += 1;
+      view.showSamples(sample(state.kind, state.temperature, clicks));
+    },
+  };
+  const view = AttentionExplorer.mount($("explorer"), source, {
+    name: "abhishek", kind: "trained", causal: true, layer: SIZES.n_layers - 1, head: "all",
+    temperature: 1.0,
+  }, { prefix: "", heading: "h2" });
+  source.compute(view.state);
+  // For the browser tests: the state drawn, the model's own numbers, new names.
+  window.explorerPage = {
+    view, sample,
+    forward: (kind, name, causal) =>
+      forward(MODELS[kind], [...(DATA.start + name)].map((c) => STOI.get(c)), causal),
+  };
+  Object.defineProperty(window.explorerPage, "state", { get: () => view.state });
   document.body.dataset.ready = "1";
 })();
