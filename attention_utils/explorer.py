@@ -242,6 +242,10 @@ class Explorer(anywidget.AnyWidget):
         plt.close(figure)
         return buffer.getvalue()
 
+    #: ipywidgets 7 (Colab's) shows a widget through ``_ipython_display_``, which IPython
+    #: prefers to the bundle below and which holds no picture: none, so the bundle is used.
+    _ipython_display_ = None
+
     def _repr_mimebundle_(self, **kwargs):
         """The widget live; where no widget can run, a picture of the heatmaps and a line of
         text."""

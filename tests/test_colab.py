@@ -37,6 +37,8 @@ COLAB = {
     "ipykernel": "6.17.1",
     "ipython": "7.34.0",
     "ipywidgets": "7.7.1",
+    "anywidget": "0.9.21",
+    "psygnal": "0.15.1",
     "tqdm": "4.67.3",
     "einops": "0.8.2",
     "platformdirs": "4.11.3",
