@@ -60,15 +60,11 @@ def run_variant(names, splits, table, model_fields: dict, train_fields: dict, st
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_line("ablations", __doc__)
-    parser.add_argument("--names", help="a names file, one name a line (default: the list)")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--steps", type=int, help="training steps of every model (a quick run)")
+    bench.run_arguments(parser)
     parser.add_argument("--only", type=int, nargs="+", help="the variants to run, by number")
     args = parser.parse_args(argv)
     try:
-        names = data.load_names(args.names)
-        if args.folds < 2:
-            raise ValueError(f"--folds must be at least 2, got {args.folds}")
+        names = bench.names_of(args, least_folds=2)
         chosen = list(VARIANTS.items())
         if args.only:
             wrong = [i for i in args.only if not 0 <= i < len(chosen)]

@@ -165,12 +165,29 @@ def explorer_redraws(repeats: int = 3) -> list[float]:
     return list(explorer.compute_ms)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = command_line("bench", __doc__)
+def run_arguments(parser) -> None:
+    """The options of a cross-validated run (this benchmark's and the ablations'):
+    ``--names``, ``--folds``, ``--steps``; :func:`names_of` reads them."""
     parser.add_argument("--names", help="a names file, one name a line (default: the list)")
     parser.add_argument("--folds", type=int, default=5, help="folds (1: the single split)")
-    parser.add_argument("--out", help=f"the JSON file of per-fold numbers ({DEFAULT_OUT})")
     parser.add_argument("--steps", type=int, help="training steps of every neural model")
+
+
+def names_of(args, least_folds: int = 1) -> list[str]:
+    """The names of ``--names``, with ``--folds`` and ``--steps`` checked: OSError or
+    ValueError saying what is wrong."""
+    names = data.load_names(args.names)
+    if args.folds < least_folds:
+        raise ValueError(f"--folds must be at least {least_folds}, got {args.folds}")
+    if args.steps is not None and args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_line("bench", __doc__)
+    run_arguments(parser)
+    parser.add_argument("--out", help=f"the JSON file of per-fold numbers ({DEFAULT_OUT})")
     parser.add_argument(
         "--explorer", action="store_true", help="time the explorer's kernel side instead"
     )
@@ -185,11 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     try:
-        names = data.load_names(args.names)
-        if args.folds < 1 or (args.steps is not None and args.steps < 1):
-            raise ValueError(
-                f"--folds and --steps must be at least 1, got {args.folds}, {args.steps}"
-            )
+        names = names_of(args)
         if args.folds == 1:
             train, val = data.split_names(names)
             print(f"{len(names):,} names: {len(train):,} to train, {len(val):,} held out (by name)")

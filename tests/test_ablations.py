@@ -48,7 +48,8 @@ def test_the_command_prints_a_row_per_variant_chosen(names_file, capsys):
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["--folds", "1"], "at least 2"),
+        (["--folds", "1"], "--folds must be at least 2, got 1"),
+        (["--steps", "0"], "--steps must be at least 1, got 0"),  # the benchmark's own check
         (["--only", "99"], "numbered 0 to 7"),
         (["--names", "no.txt"], ""),
     ],

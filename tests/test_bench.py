@@ -102,6 +102,16 @@ def test_the_folds_hold_out_every_name_once_and_a_single_split_is_kept(names_fil
         fold_names(names, 1)
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [(["--folds", "0"], "--folds must be at least 1, got 0"), (["--steps", "-1"], "--steps must")],
+)
+def test_bad_run_arguments_exit_with_a_message(argv, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        bench.main(argv)
+    assert stop.value.code == 1 and said in capsys.readouterr().err
+
+
 def test_benchmark_as_a_command_and_its_errors(names_file, tmp_path):
     out = tmp_path / "one.json"
     done = subprocess.run(
