@@ -91,8 +91,11 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")
     for info in infos:
         nb = read_notebook(info.path)
-        nb.metadata.pop("widgets", None)  # saved widget state would load a widget manager
-        nbformat.write(nb, src / "notebooks" / info.path.name)
+        if "widgets" in nb.metadata:  # saved widget state would load a widget manager
+            nb.metadata.pop("widgets")
+            nbformat.write(nb, src / "notebooks" / info.path.name)
+        else:
+            shutil.copy2(info.path, src / "notebooks" / info.path.name)
         if info.thumbnail is not None:
             (src / "thumbs" / f"{info.stem}.png").write_bytes(shrink_png(info.thumbnail))
     return infos

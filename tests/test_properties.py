@@ -22,7 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attention_utils import analysis, attention, data, models, plotting, positions, sampling, train
-from attention_utils.render import HeatmapRenderer
 from attention_utils.vocab import CharTable
 
 SETTINGS = settings(
@@ -247,7 +246,7 @@ def test_sample_evaluate_mark_new(n, temperature, names):
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 @given(weights=tensors(3), labels=st.lists(texts, max_size=5), title=texts)
-def test_plots_and_the_renderer(weights, labels, title):
+def test_plots(weights, labels, title):
     check(
         lambda: plotting.plot_attention(weights, labels, title=title), "weights", "labels", "label"
     )
@@ -258,7 +257,12 @@ def test_plots_and_the_renderer(weights, labels, title):
         "label",
     )
     panels = weights if weights.dim() == 3 else weights[None]
-    check(lambda: HeatmapRenderer().render(panels, labels, suptitle=title), "panels", "labels")
+    check(
+        lambda: plt.close(plotting.plot_attention_grid(panels, labels, suptitle=title)),
+        "weights",
+        "label",
+        "panel",
+    )
 
 
 @pytest.mark.parametrize("bad", [3, b"bytes", ["a"]])
