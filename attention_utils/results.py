@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from attention_utils import data
-from attention_utils.pretrained import MODEL_CONFIG, TRAIN_CONFIG
+from attention_utils.pretrained import recipe
 from attention_utils.runtime import EXACT
 
 
@@ -30,9 +30,12 @@ def names_checksum(names: list[str]) -> str:
     return data.sha256_of("\n".join(names).encode())
 
 
-def recipe_configs() -> dict[str, dict]:
-    """The series' transformer as a result records it: ``{"model": ..., "train": ...}``."""
-    return {"model": asdict(MODEL_CONFIG), "train": asdict(TRAIN_CONFIG)}
+def recipe_configs(names: list[str]) -> dict[str, dict]:
+    """The series' transformer as a result on ``names`` records it: the configs of
+    :func:`~attention_utils.pretrained.recipe`, sized for those names, as
+    ``{"model": ..., "train": ...}``."""
+    model_config, train_config = recipe(names)
+    return {"model": asdict(model_config), "train": asdict(train_config)}
 
 
 def load_result(path: Path | str) -> dict:
@@ -86,11 +89,11 @@ def stale(result: dict, names: list[str], configs: dict[str, dict] | None = None
     """What differs between a saved ``result`` and what ``make bench`` would measure now, up to
     the timing (empty: nothing): the names, the precision, a quick run, and the configs of
     ``configs`` (``{model: {"model": ..., "train": ...}}``; default: the series' transformer,
-    :func:`recipe_configs`; the benchmark passes every model's)."""
+    :func:`recipe_configs` of ``names``; the benchmark passes every model's)."""
     reasons = []
     if result.get("names_sha256") != names_checksum(names):
         reasons.append("it was measured on other names")
-    for label, now in (configs or {"transformer": recipe_configs()}).items():
+    for label, now in (configs or {"transformer": recipe_configs(names)}).items():
         if result.get("configs", {}).get(label) != now:
             reasons.append(f"the {label} configs have changed since")
     if result.get("dtype") != str(EXACT):

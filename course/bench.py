@@ -62,9 +62,10 @@ COUNTS = {"bigram counts": 2, "trigram counts": 3}
 MODELS = ("bigram counts", "trigram counts", "MLP", "GRU", "transformer")
 
 
-def configs() -> dict[str, dict]:
-    """The configs of every trained model, as plain dicts (recorded with each result)."""
-    out = {"transformer": results.recipe_configs()}
+def configs(names: list[str]) -> dict[str, dict]:
+    """The configs of every trained model on ``names``, as plain dicts (recorded with each
+    result; the transformer's sized for the names, as :func:`run` trains it)."""
+    out = {"transformer": results.recipe_configs(names)}
     for label, (_, model_config, train_config) in BASELINES.items():
         out[label] = {"model": asdict(model_config), "train": asdict(train_config)}
     return out
@@ -134,7 +135,7 @@ def run(names: list[str], folds: int = 5, steps: int | None = None, models=MODEL
         "folds": folds,
         "names": len(names),
         "names_sha256": results.names_checksum(names),
-        "configs": configs(),
+        "configs": configs(names),
         "steps_override": steps,
         "rows": list(rows.values()),
         "torch": torch.__version__,

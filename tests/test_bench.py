@@ -77,9 +77,8 @@ def test_benchmark_prints_and_saves_every_model_cross_validated(names_file, tmp_
     # a quick run on other names is never mistaken for the standard result
     from attention_utils.data import read_names_file
 
-    assert results.stale(result, read_names_file(names_file), bench.configs()) == [
-        "it is a quick run of 4 steps"
-    ]
+    names = read_names_file(names_file)
+    assert results.stale(result, names, bench.configs(names)) == ["it is a quick run of 4 steps"]
     assert "other names" in " ".join(results.stale(result, ["asha", "ravi"]))
 
 
@@ -100,6 +99,13 @@ def test_the_folds_hold_out_every_name_once_and_a_single_split_is_kept(names_fil
     assert len(val) == 4 and len(train) == 41
     with pytest.raises(ValueError, match="folds must be at least 2"):
         fold_names(names, 1)
+
+
+def test_the_result_records_the_recipe_sized_for_its_names():
+    long = ["a" * 30, "ravi", "asha"]  # longer than the series' block_size
+    recorded = bench.configs(long)["transformer"]["model"]
+    assert recorded["block_size"] == 31 and recorded["vocab_size"] == 8  # ^ $ a r v i s h
+    assert bench.configs(["ravi", "asha"])["transformer"] != bench.configs(long)["transformer"]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +171,8 @@ def test_the_committed_result_is_what_make_bench_measures_now():
 
     path = Path(__file__).resolve().parent.parent / "notebooks" / "bench" / "cross_validated.json"
     result = results.load_result(path)
-    reasons = results.stale(result, read_names_file(NAMES_FILE), bench.configs())
+    names = read_names_file(NAMES_FILE)
+    reasons = results.stale(result, names, bench.configs(names))
     assert reasons == [], f"{path} is stale ({'; '.join(reasons)}): run make bench"
     assert result["folds"] == 5 and result["command"] == "make bench"
     assert {row["model"].split()[0] for row in result["rows"]} == MODELS

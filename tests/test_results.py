@@ -8,7 +8,7 @@ from attention_utils import results
 
 RESULT = {
     "names_sha256": results.names_checksum(["asha", "ravi"]),
-    "configs": {"transformer": results.recipe_configs()},
+    "configs": {"transformer": results.recipe_configs(["asha", "ravi"])},
     "dtype": "torch.float64",
     "steps_override": None,
     "rows": [
@@ -49,7 +49,9 @@ def test_the_table_and_the_comparison_read_the_result():
 
 def test_a_result_is_stale_when_its_names_configs_precision_or_steps_differ():
     assert results.stale(RESULT, ["asha", "ravi"]) == []
-    assert results.stale(RESULT, ["asha"]) == ["it was measured on other names"]
+    # other names of the same letters and lengths: the same sized configs, other names
+    assert results.stale(RESULT, ["asha", "ravi", "hari"]) == ["it was measured on other names"]
+    assert "the transformer configs have changed since" in results.stale(RESULT, ["asha"])
     older = {k: v for k, v in RESULT.items() if k != "dtype"} | {"steps_override": 3}
     assert results.stale(older, ["asha", "ravi"]) == [
         "it was trained in float32, not torch.float64",
