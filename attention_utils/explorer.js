@@ -276,5 +276,5 @@ const AttentionExplorer = (() => {
     };
   }
 
-  return { mount, render, drawHeatmap };
+  return { mount, render };
 })();

@@ -132,7 +132,6 @@ class Explorer(anywidget.AnyWidget):
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
         config = self.models["trained"].config
-        self.max_letters = drawing_info(config, self.table)["max_letters"]
         #: milliseconds the kernel took for each result (the drawing's own are in the page)
         self.compute_ms: list[float] = []
         self._computed = 0
@@ -142,6 +141,7 @@ class Explorer(anywidget.AnyWidget):
             name=name,
             layer=config.n_layers - 1,
         )
+        self.max_letters = self.info["max_letters"]  # ^name must fit in block_size
         self.observe(self._compute, names=["name", "kind", "causal"])
         self.observe(self._generate, names=["clicks"])
         self._compute()
