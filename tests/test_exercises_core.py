@@ -63,3 +63,62 @@ def test_the_packages_own_function_is_not_an_answer():
     partial = functools.partial(attention_matrix, scale=True)
     fails(call_answer(partial, "my_attention"), "package's own")
     fails(nb05.check_attention_function(attention_matrix), "package's own")
+
+
+def test_call_answer_alone_refuses_a_call_into_the_package():
+    from attention_utils.attention import causal_mask
+
+    fails(call_answer(lambda T: causal_mask(T), "causal", 3, alone=True), "causal_mask")
+    assert call_answer(lambda T: causal_mask(T), "causal", 3).shape == (3, 3)  # not asked
+    assert call_answer(lambda T: torch.ones(T, T).tril(), "causal", 3, alone=True).shape == (3, 3)
+
+
+def test_call_answer_loops_refuses_whole_matrix_operations_only():
+    q, k = torch.randn(3, 2), torch.randn(4, 2)
+    fails(call_answer(lambda q, k: q @ k.T, "s", q, k, loops=True), "whole matrix", "matmul")
+    fails(call_answer(lambda q, k: q[:, None] * k[None], "s", q, k, loops=True), "mul")
+
+    def by_loops(q, k):
+        out = torch.zeros(len(q), len(k))
+        for i in range(len(q)):
+            for j in range(len(k)):
+                out[i, j] = q[i] @ k[j]
+        return out / 2  # one matrix and a number: left for the check to judge
+
+    assert torch.allclose(call_answer(by_loops, "s", q, k, loops=True), q @ k.T / 2)
+
+
+def test_call_answer_forbid_names_the_torch_function():
+    ids = torch.tensor([0, 2])
+    fails(
+        call_answer(lambda i: torch.nn.functional.one_hot(i, 3), "oh", ids, forbid=("one_hot",)),
+        "calls one_hot",
+    )
+    assert call_answer(lambda i: torch.eye(3)[i], "oh", ids, forbid=("one_hot",)).shape == (2, 3)
+
+
+def test_the_watch_is_gone_after_the_call():
+    import sys
+
+    before = sys.getprofile()
+    call_answer(lambda: 1 / 0, "f", alone=True, loops=True)
+    assert sys.getprofile() is before
+    assert (torch.ones(2, 2) @ torch.ones(2, 2)).shape == (2, 2)  # no mode left behind
+
+
+def test_check_modules_offer_no_solution_to_import():
+    """A check module's public functions are its checks: no reference solution a student
+    could wrap in a lambda (what a check needs itself is private or inline)."""
+    import importlib
+    import inspect
+
+    for n in range(1, 10):
+        module = importlib.import_module(f"attention_utils.exercises.nb0{n}")
+        own = [
+            name
+            for name, obj in vars(module).items()
+            if inspect.isfunction(obj)
+            and obj.__module__ == module.__name__
+            and not name.startswith(("_", "check_"))
+        ]
+        assert not own, f"nb0{n} exports {own}"

@@ -25,10 +25,21 @@ def embedding():
 
 
 def test_nb03_lookup(embedding):
-    ids = TABLE.encode("^om$")
-    assert nb03.check_lookup(embedding.weight[ids], embedding, TABLE, "^om$")
-    fails(nb03.check_lookup(TABLE.one_hot("^om$"), embedding, TABLE, "^om$"), "one-hot")
-    assert not nb03.check_lookup(embedding.weight[ids + 1], embedding, TABLE, "^om$")
+    passes(nb03.check_lookup(lambda W, ids: W[ids]))
+    passes(nb03.check_lookup(lambda W, ids: torch.stack([W[i] for i in ids])))
+    fails(nb03.check_lookup(lambda W, ids: torch.eye(len(W))[ids]), "one-hot")
+    fails(nb03.check_lookup(lambda W, ids: W[ids + 1]), "values differ")
+    fails(nb03.check_lookup(lambda W, ids: W[ids].T), "transposed")
+    fails(nb03.check_lookup(...), "empty")
+
+
+def test_nb03_lookup_refuses_the_embedding_of_the_page(embedding):
+    """The shortcut: the notebook's own embedding layer, called on the ids (the check's W is
+    not the notebook's), and torch's embedding function on the right W."""
+    fails(nb03.check_lookup(lambda W, ids: embedding(ids)), "calls embedding")
+    fails(
+        nb03.check_lookup(lambda W, ids: torch.nn.functional.embedding(ids, W)), "calls embedding"
+    )
 
 
 def test_nb03_parameter_count(embedding):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from support import fails, passes
 
-from attention_utils.attention import padding_mask
+from attention_utils.attention import attention_matrix, padding_mask
 from attention_utils.exercises import nb05
 
 
@@ -24,70 +24,92 @@ def qk():
 # --------------------------------------------------------------------------- exercise 1
 
 
-def test_scaled_weights_reference_passes(qk):
+def scaled_weights(q, k):
+    """The reference solution of exercise 1."""
+    return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1)
+
+
+def test_scaled_weights_reference_passes():
+    passes(nb05.check_scaled_weights(scaled_weights))
+
+
+def test_scaled_weights_refuses_what_is_on_the_page(qk):
+    """The shortcuts: the weights the notebook computed above the exercise (a fixed matrix
+    whatever Q and K are), and the package's attention."""
     q, k = qk
-    weights = torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), dim=-1)
-    passes(nb05.check_scaled_weights(weights, q, k))
+    on_the_page = scaled_weights(q, k)
+    fails(nb05.check_scaled_weights(lambda Q, K: on_the_page), "shape (10, 10)")
+    fails(
+        nb05.check_scaled_weights(lambda Q, K: attention_matrix(Q, K, K)[1]),
+        "package's attention_matrix",
+    )
+
+
+def _root(q):
+    return math.sqrt(q.shape[-1])
 
 
 @pytest.mark.parametrize(
     "wrong, message",
     [
         (lambda q, k: torch.softmax(q @ k.T, -1), "is not scaled"),
-        (lambda q, k: torch.softmax(q @ k.T * 2, -1), "multiplied by sqrt(d_k) = 2 instead"),
-        (lambda q, k: torch.softmax(q @ k.T / 4, -1), "divided by d_k = 4"),
-        (lambda q, k: torch.softmax(q @ k.T / 2, 0), "the columns sum to 1"),
-        (lambda q, k: q @ k.T / 2, "the softmax is missing"),
-        (lambda q, k: torch.softmax(q @ k.T / 2, -1).T, "transposed"),
-        (lambda q, k: torch.softmax(q @ k.T / 2, -1)[:, :4], "has shape (10, 4)"),
-        (lambda q, k: torch.softmax(k @ q.T / 2, -1), "values differ"),
+        (lambda q, k: torch.softmax(q @ k.T * _root(q), -1), "multiplied by sqrt(d_k) = 3"),
+        (lambda q, k: torch.softmax(q @ k.T / q.shape[-1], -1), "divided by d_k = 9"),
+        (lambda q, k: torch.softmax(q @ k.T / _root(q), 0), "the columns sum to 1"),
+        (lambda q, k: q @ k.T / _root(q), "the softmax is missing"),
+        (lambda q, k: scaled_weights(q, k).T, "transposed"),
+        (lambda q, k: scaled_weights(q, k)[:, :4], "has shape (7, 4)"),
+        (lambda q, k: torch.softmax(k @ q.T / _root(q), -1), "values differ"),
     ],
     ids=["unscaled", "multiplied", "by-d_k", "columns", "no-softmax", "transposed", "shape", "kq"],
 )
-def test_scaled_weights_mistakes(qk, wrong, message):
-    q, k = qk
-    fails(nb05.check_scaled_weights(wrong(q, k), q, k), message)
+def test_scaled_weights_mistakes(wrong, message):
+    fails(nb05.check_scaled_weights(wrong), message)
 
 
 # --------------------------------------------------------------------------- exercise 2
 
 
-@pytest.fixture()
-def batch():
-    g = torch.Generator().manual_seed(1)
-    q, k = torch.randn(3, 6, 4, generator=g), torch.randn(3, 6, 4, generator=g)
-    return q, k, padding_mask([6, 2, 4], T=6)
-
-
-def masked_by_hand(q, k, mask, scale=0.5, fill=float("-inf")):
+def masked_by_hand(q, k, mask, scale=None, fill=float("-inf")):
+    """The reference solution of exercise 2 (``scale`` and ``fill`` to make mistakes)."""
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = q @ k.transpose(-2, -1) * scale
     return torch.softmax(scores.masked_fill(~mask, fill), dim=-1)
 
 
-def test_masked_weights_reference_passes(batch):
-    q, k, mask = batch
-    passes(nb05.check_masked_weights(masked_by_hand(q, k, mask), q, k, mask))
-    passes(nb05.check_masked_weights(masked_by_hand(q, k, mask, fill=-1e9), q, k, mask))
+def test_masked_weights_reference_passes():
+    passes(nb05.check_masked_weights(masked_by_hand))
+    passes(nb05.check_masked_weights(lambda q, k, m: masked_by_hand(q, k, m, fill=-1e9)))
+
+
+def test_masked_weights_refuses_what_is_on_the_page():
+    g = torch.Generator().manual_seed(1)
+    q, k = torch.randn(4, 10, 8, generator=g), torch.randn(4, 10, 8, generator=g)
+    on_the_page = masked_by_hand(q, k, padding_mask([10, 8, 6, 4], T=10))
+    fails(nb05.check_masked_weights(lambda Q, K, m: on_the_page), "shape (4, 10, 10)")
+    fails(
+        nb05.check_masked_weights(lambda Q, K, m: attention_matrix(Q, K, K, m)[1]),
+        "package's attention_matrix",
+    )
 
 
 @pytest.mark.parametrize(
     "wrong, message",
     [
         (
-            lambda q, k, m: torch.softmax(q @ k.transpose(1, 2) / 2, -1).masked_fill(~m, 0),
+            lambda q, k, m: torch.softmax(q @ k.transpose(1, 2) / _root(q), -1).masked_fill(~m, 0),
             "rows no longer sum to 1",
         ),
         (lambda q, k, m: masked_by_hand(q, k, m, fill=0.0), "exp(0) = 1"),
         (lambda q, k, m: masked_by_hand(q, k, ~m), "the wrong way round"),
-        (lambda q, k, m: torch.softmax(q @ k.transpose(1, 2) / 2, -1), "ignore the mask"),
+        (lambda q, k, m: torch.softmax(q @ k.transpose(1, 2) / _root(q), -1), "ignore the mask"),
         (lambda q, k, m: masked_by_hand(q, k, m, scale=1.0), "masked but not scaled"),
-        (lambda q, k, m: masked_by_hand(q, k, m)[0], "has shape (6, 6)"),
+        (lambda q, k, m: masked_by_hand(q, k, m)[0], "has shape (5, 5)"),
     ],
     ids=["after-softmax", "fill-zero", "inverted", "no-mask", "unscaled", "one-name"],
 )
-def test_masked_weights_mistakes(batch, wrong, message):
-    q, k, mask = batch
-    fails(nb05.check_masked_weights(wrong(q, k, mask), q, k, mask), message)
+def test_masked_weights_mistakes(wrong, message):
+    fails(nb05.check_masked_weights(wrong), message)
 
 
 # --------------------------------------------------------------------------- exercise 3

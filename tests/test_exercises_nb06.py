@@ -8,6 +8,7 @@ import pytest
 import torch
 from support import fails, not_written, passes
 
+from attention_utils.attention import causal_mask, masked_softmax
 from attention_utils.exercises import nb06
 
 # --------------------------------------------------------------------------- nb06, exercise 1
@@ -53,39 +54,51 @@ def test_causal_mask_wrong_answers(fn, message):
 # --------------------------------------------------------------------------- nb06, exercise 2
 
 
-@pytest.fixture()
-def scores():
-    return torch.randn(10, 10, generator=torch.Generator().manual_seed(3)) * 2
+def causal_weights(scores, fill=float("-inf")):
+    """The reference solution of exercise 2."""
+    allowed = causal(scores.shape[-1])
+    return torch.softmax(scores.masked_fill(~allowed, fill), dim=-1)
 
 
-def test_masked_weights_reference_passes(scores):
-    allowed = causal(10)
-    weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
-    result = nb06.check_masked_weights(weights, scores)
-    assert result.passed, result.message
+def test_masked_weights_reference_passes():
+    passes(nb06.check_masked_weights(causal_weights))
     # a very negative number instead of -inf is just as right
-    weights = torch.softmax(scores.masked_fill(~allowed, -1e9), dim=-1)
-    passes(nb06.check_masked_weights(weights, scores))
+    passes(nb06.check_masked_weights(lambda s: causal_weights(s, fill=-1e9)))
 
 
-def test_masked_weights_wrong_answers(scores):
-    allowed = causal(10)
-    right = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
-    cases = [
-        (torch.softmax(scores, -1), "without the mask"),
-        (torch.softmax(scores, -1) * allowed, "after the softmax"),
-        (torch.softmax(scores.masked_fill(~allowed, 0.0), -1), "mask forbids"),
-        (torch.softmax(scores.masked_fill(allowed, float("-inf")), -1), "NaN"),
-        (torch.softmax(scores.masked_fill(allowed, -1e9), -1), "mask forbids"),
-        (right.T, "transposed"),
-        (right[:9], "has shape (9, 10)"),
-        (..., "still empty"),
-        (torch.softmax(scores.masked_fill(~allowed, float("-inf")), 0), "sum to 1"),
-    ]
-    for weights, message in cases:
-        result = nb06.check_masked_weights(weights, scores)
-        assert not result.passed, message
-        assert message in result.message, (message, result.message)
+def test_masked_weights_refuses_what_is_on_the_page():
+    """The shortcut: the causal weights the notebook drew above the exercise, returned
+    whatever the scores; and the package's masked softmax."""
+    scores = torch.randn(10, 10, generator=torch.Generator().manual_seed(3))
+    weights_causal = causal_weights(scores)
+    fails(nb06.check_masked_weights(lambda s: weights_causal), "shape (10, 10)")
+    fails(
+        nb06.check_masked_weights(lambda s: masked_softmax(s, causal_mask(len(s)))),
+        "package's",
+    )
+
+
+def _allowed(s):
+    return causal(s.shape[-1])
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (lambda s: torch.softmax(s, -1), "without the mask"),
+        (lambda s: torch.softmax(s, -1) * _allowed(s), "after the softmax"),
+        (lambda s: torch.softmax(s.masked_fill(~_allowed(s), 0.0), -1), "mask forbids"),
+        (lambda s: torch.softmax(s.masked_fill(_allowed(s), float("-inf")), -1), "NaN"),
+        (lambda s: torch.softmax(s.masked_fill(_allowed(s), -1e9), -1), "mask forbids"),
+        (lambda s: causal_weights(s).T, "transposed"),
+        (lambda s: causal_weights(s)[:-1], "has shape (6, 7)"),
+        (lambda s: ..., "still empty"),
+        (lambda s: torch.softmax(s.masked_fill(~_allowed(s), float("-inf")), 0), "sum to 1"),
+    ],
+    ids=["no-mask", "after", "zero", "nan", "inverted", "transposed", "shape", "empty", "cols"],
+)
+def test_masked_weights_wrong_answers(fn, message):
+    fails(nb06.check_masked_weights(fn), message)
 
 
 # --------------------------------------------------------------------------- nb06, exercise 3

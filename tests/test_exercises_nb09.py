@@ -72,12 +72,20 @@ def test_uniform_prediction_compares_with_the_model(monkeypatch):
 # --------------------------------------------------------------------------- exercise 2
 
 
-def test_mean_entropy_reference_values():
-    assert math.isclose(nb09.mean_entropy_reference(torch.full((4, 4), 0.25)), math.log(4))
-    assert nb09.mean_entropy_reference(torch.eye(3)) == 0.0
-    causal = predict(3)  # rows: 1 key, 2 keys, 3 keys
-    want = (0 + math.log(2) + math.log(3)) / 3
-    assert math.isclose(nb09.mean_entropy_reference(causal), want, rel_tol=1e-6)
+def test_mean_entropy_knows_the_values_of_simple_weights():
+    """The check's own answer on weights whose entropy is known: a wrong formula fails on them."""
+    passes(nb09.check_mean_entropy(mean_entropy))
+    uniform_four = torch.full((4, 4), 0.25)  # the first case: log 4 per row
+    assert math.isclose(mean_entropy(uniform_four), math.log(4), rel_tol=1e-6)
+    fails(nb09.check_mean_entropy(lambda w: math.log(4)), "is not the mean entropy")
+
+
+def test_mean_entropy_has_no_reference_to_wrap():
+    """The shortcut was a lambda around nb09.mean_entropy_reference: no reference is left to
+    import, and the package's own functions may not be called."""
+    assert not [name for name in dir(nb09) if "reference" in name]
+    fails(nb09.check_mean_entropy(lambda w: nb09._entropy_cases() and 0.0), "package's")
+    passes(nb09.check_mean_entropy(lambda w: float(torch.special.entr(w).sum(-1).mean())))
 
 
 def test_mean_entropy_accepts_the_solution_and_a_tensor_result():

@@ -6,9 +6,12 @@ number, and naming the mistake when it is wrong."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,79 @@ def compare_tensor(
     )
 
 
-def call_answer(fn, what: str, *args):
+#: Operations that only build, copy or index a tensor: a loop may use them on whole matrices.
+_STRUCTURAL = frozenset(
+    "zeros zeros_like empty empty_like ones ones_like full full_like tensor as_tensor stack "
+    "cat clone detach to float double contiguous __getitem__ __setitem__ requires_grad_".split()
+)
+
+
+class _Watch(TorchFunctionMode):
+    """Watches every torch operation a student's function runs (used by :func:`call_answer`).
+
+    With ``loops``, an operation that computes a whole matrix at once is noted: one that
+    combines two or more tensors (not numbers) into a tensor of two or more axes, other than
+    building, copying or indexing (a matrix product, a broadcast product). An operation on one
+    matrix alone (``scores / 2``, a softmax) is left for the check to judge; every name in
+    ``forbid`` (a torch function, e.g. ``"one_hot"``) is noted when called."""
+
+    def __init__(self, loops: bool, forbid: tuple[str, ...]):
+        super().__init__()
+        self.loops, self.forbid, self.seen = loops, forbid, None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        name = getattr(func, "__name__", "")
+        if name == "__get__":  # a property such as .T or .mT
+            name = getattr(getattr(func, "__self__", None), "__name__", name)
+        if self.seen is None:
+            if name in self.forbid:
+                self.seen = f"calls {name}"
+            elif (
+                self.loops
+                and isinstance(out, torch.Tensor)
+                and out.dim() >= 2
+                and name not in _STRUCTURAL
+                and _operands(args, kwargs) >= 2
+            ):
+                self.seen = f"computes a whole matrix at once ({name}, shape {tuple(out.shape)})"
+        return out
+
+
+def _operands(args, kwargs) -> int:
+    """How many tensors of at least one axis an operation was given."""
+    flat = [*args, *(kwargs or {}).values()]
+    flat = [y for x in flat for y in (x if isinstance(x, (list, tuple)) else (x,))]
+    return sum(isinstance(x, torch.Tensor) and x.dim() >= 1 for x in flat)
+
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent)
+_HERE = str(Path(__file__).resolve())
+
+
+def _package_caller(calls: list[str]):
+    """A profile function that notes each function of this package that gets called."""
+
+    def profile(frame, event, arg):
+        if event == "call" and not calls:
+            file = frame.f_code.co_filename
+            if file.startswith(_PACKAGE) and file != _HERE:
+                calls.append(frame.f_code.co_qualname)
+
+    return profile
+
+
+def call_answer(fn, what: str, *args, alone: bool = False, loops: bool = False, forbid=()):
     """``fn(*args)`` for a function a student wrote, or a failing :class:`Result` saying why not.
 
     An empty answer (``...``), something that is not a function, a function that still raises
     NotImplementedError, and one that raises anything else each get their own message, so a
     student's bug is reported in the notebook instead of crashing it.
+
+    The call is watched, so that an exercise can ask for the student's own code: with
+    ``alone`` the function may not call this package (the check would compare the package
+    with itself); with ``loops`` it may not compute a whole matrix in one operation (a matrix
+    product, a broadcast); ``forbid`` names torch functions it may not call (``"one_hot"``).
     """
     if fn is None or fn is Ellipsis:
         return Result.fail(f"{what} is still empty: write the function first.")
@@ -127,12 +197,34 @@ def call_answer(fn, what: str, *args):
             f"{what} is the package's own {getattr(own, '__name__', 'function')}: the exercise "
             "is to write it yourself (the check compares your function with it)."
         )
+    watch, calls = _Watch(loops, tuple(forbid)), []
+    before = sys.getprofile()
     try:
-        return fn(*args)
+        with watch:
+            if alone:
+                sys.setprofile(_package_caller(calls))
+            try:
+                got = fn(*args)
+            finally:
+                if alone:
+                    sys.setprofile(before)
     except NotImplementedError:
         return Result.fail(f"{what} is not written yet (it raises NotImplementedError).")
     except Exception as e:  # a student's bug: report it, don't crash the notebook
         return Result.fail(f"{what}{_short(args)} raised {type(e).__name__}: {e}"[:300])
+    if calls:
+        return Result.fail(
+            f"{what} calls the package's {calls[0]}: the exercise is to write it yourself "
+            "(the check compares your function with the package's)."
+        )
+    if watch.seen and watch.seen.startswith("calls"):
+        return Result.fail(f"{what} {watch.seen}: the exercise is to do that step yourself.")
+    if watch.seen:
+        return Result.fail(
+            f"{what} {watch.seen}: the exercise is to compute it with loops, one number (or "
+            "one vector) at a time."
+        )
+    return got
 
 
 def as_number(

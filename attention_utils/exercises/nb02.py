@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
+
 from attention_utils.data import load_names
 from attention_utils.exercises.core import Result, call_answer, check_prediction, compare_tensor
 from attention_utils.vocab import CharTable
@@ -28,10 +30,29 @@ def check_encode_by_hand(answer, name: str = "ravi") -> Result:
     )
 
 
-def check_one_hot(answer, text: str = "^om$") -> Result:
-    """Exercise 2: the one-hot matrix of ``text`` built by hand, shape ``(len(text), 28)``."""
+def check_one_hot(fn: Callable) -> Result:
+    """Exercise 2: ``one_hot_by_hand(ids, n_symbols)`` -> the one-hot matrix
+    ``(len(ids), n_symbols)``, built with zeros and indexing. The check tries its own ids and
+    vocabulary sizes, and ``one_hot`` (torch's or the table's) is not allowed."""
     table = _table()
-    return compare_tensor(answer, table.one_hot(text), "your one-hot matrix", atol=0, rtol=0)
+    cases = [
+        (table.encode(table.wrap("ravi")), len(table)),
+        (torch.tensor([3, 0, 5, 5]), 7),
+        (torch.tensor([1]), 2),
+    ]
+    for ids, n in cases:
+        what = f"one_hot_by_hand({ids.tolist()}, {n})"
+        got = call_answer(fn, what, ids.clone(), n, alone=True, forbid=("one_hot",))
+        if isinstance(got, Result):
+            return got
+        want = torch.zeros(len(ids), n)
+        want[torch.arange(len(ids)), ids] = 1.0
+        result = compare_tensor(got, want, what, atol=0, rtol=0)
+        if not result:
+            return result
+    return Result.ok(
+        f"one 1 per row, in the column of its id, for {len(cases)} lists of ids and sizes."
+    )
 
 
 def check_decode(fn: Callable) -> Result:
@@ -39,7 +60,7 @@ def check_decode(fn: Callable) -> Result:
     table = _table()
     cases = [([1, 2, 0],), ([1, 20, 9, 2, 0],), (table.encode(table.wrap("abhishek")).tolist(),)]
     for (ids,) in cases:
-        got = call_answer(fn, "my_decode", list(ids))
+        got = call_answer(fn, "my_decode", list(ids), alone=True)
         if isinstance(got, Result):
             return got
         want = table.decode(ids)

@@ -5,20 +5,31 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from attention_utils.exercises.core import Result, check_prediction, compare_tensor
+from attention_utils.exercises.core import Result, call_answer, check_prediction, compare_tensor
 from attention_utils.models import count_parameters
 from attention_utils.vocab import CharTable
 
 
-def check_lookup(answer, embedding: nn.Embedding, table: CharTable, text: str = "^om$") -> Result:
-    """Exercise 1: the embeddings of ``text`` taken from the weight matrix by hand."""
-    want = embedding(table.encode(text)).detach()
-    got = answer.detach() if isinstance(answer, torch.Tensor) else answer
-    if isinstance(got, torch.Tensor) and got.shape == (len(text), len(table)):
-        return Result.fail(
-            "that is the one-hot matrix: multiply it by the weight matrix to pick the rows."
-        )
-    return compare_tensor(got, want, "your embeddings", success="those are the rows of W.")
+def check_lookup(fn) -> Result:
+    """Exercise 1: ``lookup(W, ids)`` -> the rows of the weight matrix ``W`` for ``ids``,
+    taken by indexing (no embedding layer, no ``F.embedding``). The check makes its own ``W``
+    (other sizes) and ids, so the notebook's embeddings cannot pass."""
+    g = torch.Generator().manual_seed(3)
+    cases = [((28, 8), [1, 15, 13, 0]), ((6, 3), [2, 2, 5, 0, 1]), ((4, 1), [3])]
+    for shape, ids in cases:
+        W, idx = torch.randn(*shape, generator=g), torch.tensor(ids)
+        what = f"lookup(W {shape}, {ids})"
+        got = call_answer(fn, what, W.clone(), idx.clone(), alone=True, forbid=("embedding",))
+        if isinstance(got, Result):
+            return got
+        if isinstance(got, torch.Tensor) and got.shape == (len(ids), shape[0]):
+            return Result.fail(
+                f"{what} returns the one-hot matrix: multiply it by W to pick the rows."
+            )
+        result = compare_tensor(got, W[idx], what)
+        if not result:
+            return result
+    return Result.ok(f"those are the rows of W, for {len(cases)} tables and lists of ids.")
 
 
 def check_parameter_count(answer, embedding: nn.Embedding) -> Result:

@@ -27,9 +27,26 @@ def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
 # --------------------------------------------------------------------------- exercise 1
 
 
-def check_attention_row(row, q: torch.Tensor, k: torch.Tensor, i: int) -> Result:
-    """Exercise 1: the attention weights of query ``i`` over every key, ``(T_k,)``, unscaled."""
-    q, k = q.detach(), k.detach()
+def check_attention_row(fn: Callable) -> Result:
+    """Exercise 1: ``row_by_hand(q, k, i)`` -> the unscaled attention weights of query ``i``
+    over every key, ``(T_k,)``. The check makes its own q and k (other names' sizes) and
+    queries, so no row computed in the notebook can pass."""
+    what = "row_by_hand"
+    cases = [(q, k, i) for (q, k), i in zip(_cases(seed=1), (4, 2, 0), strict=True)]
+    for q, k, i in cases:
+        got = call_answer(fn, what, q.clone(), k.clone(), i, alone=True)
+        if isinstance(got, Result):
+            return got
+        result = _row_verdict(got, q, k, i, f"{what}(q {tuple(q.shape)}, k {tuple(k.shape)}, {i})")
+        if not result:
+            return result
+    return Result.ok(
+        f"{what} gives a row that sums to 1 and says how much query i takes from each key, "
+        f"for {len(cases)} queries of other sizes."
+    )
+
+
+def _row_verdict(row, q: torch.Tensor, k: torch.Tensor, i: int, what: str) -> Result:
     scores = q[i] @ k.T  # (T_k,)
     want = torch.softmax(scores, dim=-1)
     root = math.sqrt(q.shape[-1])
@@ -40,7 +57,7 @@ def check_attention_row(row, q: torch.Tensor, k: torch.Tensor, i: int) -> Result
             "you took the exponentials but did not divide by their total, so they do not sum to 1.",
         ),
         (
-            torch.softmax(q @ k[i], dim=-1),
+            torch.softmax(q @ k[i], dim=-1) if q.shape[0] > i < k.shape[0] else want.new_zeros(0),
             f"that is key {i} scored against every query (a column of the scores): a row "
             f"fixes query {i} and runs over the keys.",
         ),
@@ -52,17 +69,10 @@ def check_attention_row(row, q: torch.Tensor, k: torch.Tensor, i: int) -> Result
     ]
     if isinstance(row, torch.Tensor) and row.dim() == 2 and row.shape[0] == q.shape[0]:
         return Result.fail(
-            f"that is the whole weights matrix {tuple(row.shape)}: the exercise asks for the "
+            f"{what} is the whole weights matrix {tuple(row.shape)}: the exercise asks for the "
             f"row of query {i} only."
         )
-    return diagnose(
-        row,
-        want,
-        f"the weights of query {i}",
-        mistakes,
-        success=f"that row sums to 1 and says how much query {i} takes from each key.",
-        rows_sum_to_one=True,
-    )
+    return diagnose(row, want, what, mistakes, rows_sum_to_one=True)
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -72,7 +82,7 @@ def check_scores_function(fn: Callable) -> Result:
     """Exercise 2: ``scores_by_loops(q, k)`` -> unscaled scores ``(T_q, T_k)`` for any sizes."""
     what = "scores_by_loops"
     for q, k in _cases(seed=4):
-        got = call_answer(fn, what, q.clone(), k.clone())
+        got = call_answer(fn, what, q.clone(), k.clone(), alone=True, loops=True)
         if isinstance(got, Result):
             return got
         want = q @ k.T
@@ -109,7 +119,7 @@ def check_attend(fn: Callable) -> Result:
     for t_q, t_k, d_v in cases:
         weights = torch.softmax(torch.randn(t_q, t_k, generator=g) * 2, dim=-1)
         v = torch.randn(t_k, d_v, generator=g)
-        got = call_answer(fn, what, weights.clone(), v.clone())
+        got = call_answer(fn, what, weights.clone(), v.clone(), alone=True, loops=True)
         if isinstance(got, Result):
             return got
         want = weights @ v

@@ -46,11 +46,29 @@ def _scaled_weight_mistakes(q: torch.Tensor, k: torch.Tensor, what: str) -> list
 # --------------------------------------------------------------------------- exercise 1
 
 
-def check_scaled_weights(weights, q: torch.Tensor, k: torch.Tensor) -> Result:
-    """Exercise 1: the scaled attention weights ``softmax(q k^T / sqrt(d_k))``, ``(T_q, T_k)``."""
-    q, k = q.detach(), k.detach()
+def check_scaled_weights(fn: Callable) -> Result:
+    """Exercise 1: ``scaled_weights(Q, K)`` -> the scaled attention weights
+    ``softmax(Q K^T / sqrt(d_k))``, ``(T_q, T_k)``. The check makes its own ``Q`` and ``K``,
+    with other sizes and other ``d_k`` than the notebook's, so no matrix computed there passes."""
+    g = torch.Generator().manual_seed(15)
+    sizes = [(7, 7, 9), (3, 6, 2), (1, 4, 16)]
+    for t_q, t_k, d_k in sizes:
+        q, k = torch.randn(t_q, d_k, generator=g), torch.randn(t_k, d_k, generator=g)
+        got = call_answer(fn, "scaled_weights", q.clone(), k.clone(), alone=True)
+        if isinstance(got, Result):
+            return got
+        result = _scaled_verdict(got, q, k)
+        if not result:
+            return result
+    return Result.ok(
+        f"rows sum to 1 and the scores were scaled by 1/sqrt(d_k), for {len(sizes)} sizes of "
+        "Q and K (d_k = 9, 2, 16)."
+    )
+
+
+def _scaled_verdict(weights, q: torch.Tensor, k: torch.Tensor) -> Result:
     _, want = attention_matrix(q, k, k)  # the weights do not depend on the values
-    what = "your weights"
+    what = f"scaled_weights(Q {tuple(q.shape)}, K {tuple(k.shape)})"
     return diagnose(
         weights,
         want,
@@ -64,15 +82,35 @@ def check_scaled_weights(weights, q: torch.Tensor, k: torch.Tensor) -> Result:
 # --------------------------------------------------------------------------- exercise 2
 
 
-def check_masked_weights(weights, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> Result:
-    """Exercise 2: scaled attention weights with a boolean ``mask`` (True = may attend).
+def check_masked_weights(fn: Callable) -> Result:
+    """Exercise 2: ``masked_weights(Q, K, mask)`` -> scaled attention weights with a boolean
+    ``mask`` (True = may attend). The check makes its own padded batches (other lengths, other
+    ``d_k``) and a causal mask, so no weights computed in the notebook pass."""
+    g = torch.Generator().manual_seed(25)
+    cases = [
+        ((3, 5, 6), padding_mask([5, 2, 3], T=5)),
+        ((2, 4, 3), padding_mask([1, 4], T=4)),
+        ((2, 6, 4), causal_mask(6)),
+    ]
+    for shape, mask in cases:
+        q, k = torch.randn(*shape, generator=g), torch.randn(*shape, generator=g)
+        got = call_answer(fn, "masked_weights", q.clone(), k.clone(), mask.clone(), alone=True)
+        if isinstance(got, Result):
+            return got
+        result = _masked_verdict(got, q, k, mask)
+        if not result:
+            return result
+    return Result.ok(
+        f"forbidden keys get exactly 0 and every row still sums to 1, in {len(cases)} batches "
+        "(two padded, one causal)."
+    )
 
-    ``q (..., T_q, d_k)``, ``k (..., T_k, d_k)``, ``mask`` broadcastable to
-    ``(..., T_q, T_k)``; every row must keep at least one allowed key.
-    """
-    q, k = q.detach(), k.detach()
+
+def _masked_verdict(weights, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor) -> Result:
+    """``weights`` against scaled attention weights with a boolean ``mask`` (True = may
+    attend); ``mask`` broadcasts to ``(..., T_q, T_k)``, each row keeps an allowed key."""
     _, want = attention_matrix(q, k, k, mask)
-    what = "your masked weights"
+    what = f"masked_weights(Q {tuple(q.shape)}, ...)"
     raw = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     full = mask.expand_as(want)
     after = torch.softmax(raw, dim=-1).masked_fill(~full, 0.0)
@@ -143,7 +181,7 @@ def check_attention_function(fn: Callable) -> Result:
         sizes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         if mask is not None:
             sizes += f", mask {tuple(mask.shape)}"
-        got = call_answer(fn, what, q.clone(), k.clone(), v.clone(), mask)
+        got = call_answer(fn, what, q.clone(), k.clone(), v.clone(), mask, alone=True)
         if isinstance(got, Result):
             return got
         if not isinstance(got, tuple | list) or len(got) != 2:

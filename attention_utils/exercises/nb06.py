@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 06 (positions and masks).
 
 1. :func:`check_causal_mask`: write ``causal(T)``, the ``(T, T)`` boolean mask, True = may attend;
-2. :func:`check_masked_weights`: turn a matrix of scores into causal attention weights;
+2. :func:`check_masked_weights`: write ``causal_weights(scores)``, causal attention weights;
 3. :func:`check_sinusoidal`: write the sinusoidal encodings ``(T, d_model)`` from the formula.
 """
 
@@ -18,7 +18,7 @@ from attention_utils.vocab import CharTable
 def check_causal_mask(fn) -> Result:
     """Exercise 1: ``fn(T)`` returns the causal mask, ``(T, T)`` boolean, True = may attend."""
     for T in (5, 1, 2, 10):
-        got = call_answer(fn, "causal", T)
+        got = call_answer(fn, "causal", T, alone=True)
         if isinstance(got, Result):
             return got
         if not isinstance(got, torch.Tensor):
@@ -60,9 +60,27 @@ def check_causal_mask(fn) -> Result:
     return Result.ok("lower-triangular, diagonal included, for every size tried.")
 
 
-def check_masked_weights(weights, scores: torch.Tensor) -> Result:
-    """Exercise 2: ``weights (T, T)``, the causal attention weights of ``scores (T, T)``."""
-    scores = scores.detach()
+def check_masked_weights(fn) -> Result:
+    """Exercise 2: ``causal_weights(scores)`` -> the causal attention weights ``(T, T)`` of
+    ``scores (T, T)``. The check makes its own scores (names of other lengths), so no weights
+    computed in the notebook pass."""
+    g = torch.Generator().manual_seed(26)
+    sizes = (7, 3, 12)
+    for T in sizes:
+        scores = torch.randn(T, T, generator=g) * 2
+        got = call_answer(fn, "causal_weights", scores.clone(), alone=True)
+        if isinstance(got, Result):
+            return got
+        result = _causal_verdict(got, scores, f"causal_weights(<{T}x{T} scores>)")
+        if not result:
+            return result
+    return Result.ok(
+        "each row spreads its attention over the past and the present only, for "
+        f"{len(sizes)} names of other lengths."
+    )
+
+
+def _causal_verdict(weights, scores: torch.Tensor, what: str) -> Result:
     T = scores.shape[-1]
     allowed = causal_mask(T)
     want = masked_softmax(scores, allowed)
@@ -70,33 +88,26 @@ def check_masked_weights(weights, scores: torch.Tensor) -> Result:
         got = weights.detach().to(want.dtype)
         if got.isnan().any():
             return Result.fail(
-                "your weights contain NaN: a row whose scores are all -inf has nothing to attend "
+                f"{what} contains NaN: a row whose scores are all -inf has nothing to attend "
                 "to. Did you fill the allowed entries instead of the forbidden ones (~mask)?"
             )
         zeroed_after = torch.softmax(scores, -1) * allowed
         if torch.allclose(got, zeroed_after, atol=1e-5):
             return Result.fail(
-                "you zeroed the future after the softmax, so the rows no longer sum to 1: "
+                f"{what} zeroes the future after the softmax, so the rows no longer sum to 1: "
                 "mask the scores (with -inf) before the softmax."
             )
         if torch.allclose(got, torch.softmax(scores, -1), atol=1e-5):
             return Result.fail(
-                "these are the weights without the mask: every position still sees the future."
+                f"{what} gives the weights without the mask: every position still sees the future."
             )
-    return compare_tensor(
-        weights,
-        want,
-        "your weights",
-        rows_sum_to_one=True,
-        mask=allowed,
-        success="each row spreads its attention over the past and the present only.",
-    )
+    return compare_tensor(weights, want, what, rows_sum_to_one=True, mask=allowed)
 
 
 def check_sinusoidal(fn) -> Result:
     """Exercise 3: ``fn(T, d_model)`` returns the sinusoidal encodings ``(T, d_model)``."""
     for T, d_model in ((10, 8), (4, 2), (30, 16)):
-        got = call_answer(fn, "sinusoidal", T, d_model)
+        got = call_answer(fn, "sinusoidal", T, d_model, alone=True)
         if isinstance(got, Result):
             return got
         want = sinusoidal_positions(T, d_model).double()

@@ -39,7 +39,7 @@ def _bigram_cases():
 def check_bigram_probs(fn) -> Result:
     """Exercise 1: ``fn(counts (V, V), alpha)`` -> ``P (V, V)``, row i = P(next | i)."""
     for counts, alpha in _bigram_cases():
-        got = call_answer(fn, "bigram_probs", counts.clone(), alpha)
+        got = call_answer(fn, "bigram_probs", counts.clone(), alpha, alone=True)
         if isinstance(got, Result):
             return got
         want = (counts + alpha) / (counts + alpha).sum(1, keepdim=True)
@@ -83,7 +83,8 @@ def check_nll(fn) -> Result:
     over the positions whose target is not -1."""
     for logits, targets in _nll_cases():
         got = as_number(
-            call_answer(fn, "nll_per_char", logits.clone(), targets.clone()), "nll_per_char"
+            call_answer(fn, "nll_per_char", logits.clone(), targets.clone(), alone=True),
+            "nll_per_char",
         )
         if isinstance(got, Result):
             return got
@@ -124,7 +125,7 @@ def check_temperature(fn) -> Result:
     """Exercise 3: ``fn(logits (V,), temperature)`` -> probabilities ``(V,)`` that sum to 1."""
     logits = torch.tensor([2.0, 1.0, 0.5, -1.0, 0.0])
     for temperature in (1.0, 0.5, 2.0, 0.1):
-        got = call_answer(fn, "temperature_probs", logits.clone(), temperature)
+        got = call_answer(fn, "temperature_probs", logits.clone(), temperature, alone=True)
         if isinstance(got, Result):
             return got
         want = torch.softmax(logits / temperature, -1)
