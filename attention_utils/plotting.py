@@ -4,7 +4,10 @@ Every attention heatmap goes through :func:`plot_attention` (one) or
 :func:`plot_attention_grid` (several names or heads), so they all look alike: queries down,
 keys across, the characters on both axes, one colour map (:data:`CMAP`), a colour bar and a
 title. :func:`plot_matrix` is the same picture for any labelled matrix (a one-hot matrix, a
-table of embeddings). Labels and titles are drawn as typed, never read as mathematics.
+table of embeddings): a matrix with values of both signs gets the diverging map
+(:data:`DIVERGING`), centred on 0, so that the sign can be read. :func:`plot_mask` draws a
+boolean mask in two colours with a key. Labels and titles are drawn as typed, never read as
+mathematics. In a notebook, figures are sent at twice their resolution (:func:`sharp_figures`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,42 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-#: The one colour map of the series.
+#: The one colour map of the series, for weights and other values of one sign.
 CMAP = "viridis"
+#: The colour map of signed values (embeddings, positions, weighted values): blue below 0,
+#: white at 0, red above, readable by the common forms of colour blindness.
+DIVERGING = "RdBu_r"
+#: The two colours of a boolean mask: forbidden, allowed (the ends of :data:`CMAP`).
+MASK_COLOURS = ("#440154", "#fde725")
+#: How each kind of symbol is drawn where a figure tells them apart: colour *and* marker, so
+#: that the kinds can be told apart without colour (Okabe-Ito colours).
+KINDS = {
+    "vowel": {"color": "#e69f00", "marker": "o", "label": "vowels a e i o u"},
+    "consonant": {"color": "#0072b2", "marker": "s", "label": "consonants"},
+    "marker": {"color": "#d55e00", "marker": "D", "label": "start ^ and end $"},
+}
+
+
+def symbol_kind(symbol: str) -> str:
+    """``"vowel"``, ``"marker"`` (``^`` or ``$``) or ``"consonant"``: the classes of
+    :data:`KINDS`."""
+    return "vowel" if symbol in "aeiou" else "marker" if symbol in "^$" else "consonant"
+
+
+def sharp_figures() -> bool:
+    """Send inline figures at twice their resolution (PNG at 2x, shown at the same size), so
+    that they stay sharp on high-density screens and when zoomed. Does nothing outside an
+    IPython kernel with the inline backend; True when it took effect."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or "inline" not in plt.get_backend():
+        return False
+    set_matplotlib_formats("retina")
+    return True
 
 
 def colour_list(name: str = CMAP, n: int = 256) -> list[str]:
@@ -62,15 +99,24 @@ def plot_matrix(
     ylabel: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
-    cmap: str = CMAP,
+    cmap: str | None = None,
     colorbar: bool = True,
     fmt: str = ".2f",
 ):
     """Draw a labelled matrix as an image; returns the Axes.
 
-    ``matrix (R, C)``; ``row_labels`` has R entries, ``col_labels`` C.
+    ``matrix (R, C)``; ``row_labels`` has R entries, ``col_labels`` C. Without ``cmap``, a
+    matrix of one sign is drawn with :data:`CMAP`, and one with values below and above 0
+    with :data:`DIVERGING` on a scale centred on 0 (``vmin = -vmax``). Annotations are black
+    or white, whichever stands out more from the colour of their cell.
     """
     m = _as_2d(matrix, "matrix")
+    if cmap is None:
+        signed = (vmin is not None and vmin < 0) or (vmin is None and m.min() < 0 < m.max())
+        cmap = DIVERGING if signed else CMAP
+        if signed and vmin is None and vmax is None:
+            vmax = float(np.abs(m).max())
+            vmin = -vmax
     rows = _labels(row_labels, m.shape[0], "row")
     cols = _labels(col_labels, m.shape[1], "column")
     if ax is None:
@@ -91,16 +137,62 @@ def plot_matrix(
             title, pad=8, parse_math=False
         )  # matplotlib lifts it above the top tick labels and x label
     if annotate:
-        lo, hi = image.get_clim()
-        middle = (lo + hi) / 2
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                colour = "black" if m[i, j] > middle else "white"
+                colour = text_colour(image.cmap(image.norm(m[i, j])))
                 ax.text(
                     j, i, format(m[i, j], fmt), ha="center", va="center", fontsize=7, color=colour
                 )
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    return ax
+
+
+def _luminance(rgb) -> float:
+    """The relative luminance of an sRGB colour (WCAG 2.1's definition)."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a, b) -> float:
+    """The contrast ratio of two colours (1 to 21; WCAG's AA asks 4.5 of text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background) -> str:
+    """``"black"`` or ``"white"``: the text colour of higher contrast on ``background``."""
+    black = contrast(background, (0.0, 0.0, 0.0))
+    return "black" if black >= contrast(background, (1.0, 1.0, 1.0)) else "white"
+
+
+def plot_mask(mask, query_labels: Sequence[str], key_labels=None, ax=None, title=None):
+    """Draw a boolean mask ``(T_q, T_k)`` (True = may attend) in two colours, each cell marked
+    1 or 0, with a key of two entries instead of a colour bar. Returns the Axes."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    m = _as_2d(torch.as_tensor(mask).to(torch.float64), "mask")
+    ax = plot_matrix(
+        m,
+        query_labels,
+        query_labels if key_labels is None else key_labels,
+        ax=ax,
+        annotate=True,
+        fmt=".0f",
+        title=title if title is not None else "mask: 1 = may attend",
+        xlabel="key (attended to)",
+        ylabel="query (attending)",
+        vmin=0,
+        vmax=1,
+        cmap=ListedColormap(MASK_COLOURS),
+        colorbar=False,
+    )
+    handles = [
+        Patch(facecolor=MASK_COLOURS[1], edgecolor="grey", label="1: may attend"),
+        Patch(facecolor=MASK_COLOURS[0], edgecolor="grey", label="0: hidden"),
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     return ax
 
 
@@ -213,27 +305,42 @@ def embedding_map(weights) -> tuple[torch.Tensor, float]:
 
 
 def plot_embedding_map(weights, symbols: Sequence[str], ax=None, title: str = "embeddings"):
-    """The 2-D map of :func:`embedding_map`, one labelled point per symbol: vowels orange,
-    ``^`` and ``$`` red, the other letters blue. Returns the Axes."""
+    """The 2-D map of :func:`embedding_map`, one labelled point per symbol, each kind of
+    symbol (:data:`KINDS`: vowels, consonants, ``^`` and ``$``) in its own colour and marker,
+    with a legend. Returns the Axes."""
     coords, explained = embedding_map(weights)
     if len(symbols) != len(coords):
         raise ValueError(f"{len(symbols)} symbols for {len(coords)} rows of embeddings")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5))
+    shown = set()
     for symbol, (x, y) in zip(symbols, coords.tolist(), strict=True):
-        colour = "tab:orange" if symbol in "aeiou" else "tab:red" if symbol in "^$" else "tab:blue"
-        ax.scatter(x, y, color=colour, s=14)
+        kind = symbol_kind(symbol)
+        style = KINDS[kind]
+        ax.scatter(
+            x,
+            y,
+            color=style["color"],
+            marker=style["marker"],
+            s=18,
+            label=None if kind in shown else style["label"],
+        )
+        shown.add(kind)
         ax.annotate(
             symbol,
             (x, y),
             xytext=(3, 3),
             textcoords="offset points",
             fontsize=11,
-            color=colour,
+            color="black",
             parse_math=False,
         )
+    ax.legend(loc="best", fontsize=8, framealpha=0.8)
     ax.set(xlabel="first principal component", ylabel="second principal component")
     ax.set_title(f"{title} ({explained:.0%} of the variance)", parse_math=False)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
     return ax
+
+
+sharp_figures()

@@ -64,5 +64,5 @@ def test_last_letter_prediction_is_checked_against_a_count():
     result = nb01.check_last_letter_prediction(other)
     fails(result, repr(commonest), f"{len([n for n in NAMES if len(n) <= 4])} names of 4 letters")
     if commonest != "a":  # the names of this series: the short ones do not end like the rest
-        fails(nb01.check_last_letter_prediction("a"), "over all names it is 'a'")
+        fails(nb01.check_last_letter_prediction("a"), "commonest last letter is 'a'")
     fails(nb01.check_last_letter_prediction(...), "prediction first")

@@ -156,3 +156,80 @@ def test_text_a_user_types_is_drawn_as_typed():
     figure = plot_attention_grid([np.eye(3)] * 2, list("$x$"), titles=["$", "$$"], suptitle="$$")
     figure.canvas.draw()
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- colour and meaning
+
+
+def test_signed_values_get_a_diverging_map_centred_on_zero():
+    from attention_utils.plotting import DIVERGING
+
+    signed = plot_matrix(torch.tensor([[-0.5, 2.0], [1.0, 0.0]]), list("ab"), list("xy"))
+    image = signed.images[0]
+    assert image.cmap.name == DIVERGING and image.get_clim() == (-2.0, 2.0)
+    one_sign = plot_matrix(torch.tensor([[0.5, 2.0], [1.0, 0.0]]), list("ab"), list("xy"))
+    assert one_sign.images[0].cmap.name == CMAP
+    weights = plot_attention(random_weights(3, 3), list("abc"))
+    assert weights.images[0].cmap.name == CMAP  # weights are never signed
+
+
+def test_annotations_stand_out_from_their_cell():
+    from attention_utils.plotting import contrast
+
+    m = torch.linspace(-1, 1, 12).reshape(3, 4)
+    ax = plot_matrix(m, list("abc"), list("wxyz"), annotate=True)
+    image = ax.images[0]
+    texts = ax.texts
+    assert len(texts) == 12
+    for text, value in zip(texts, m.flatten().tolist(), strict=True):
+        cell = image.cmap(image.norm(value))
+        assert contrast(matplotlib.colors.to_rgb(text.get_color()), cell) >= 4.5, value
+
+
+def test_contrast_follows_wcag():
+    from attention_utils.plotting import contrast, text_colour
+
+    assert round(contrast((0, 0, 0), (1, 1, 1)), 1) == 21.0
+    assert contrast((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)) == 1.0
+    assert text_colour((1, 1, 0.8)) == "black" and text_colour((0.1, 0.0, 0.3)) == "white"
+
+
+def test_a_mask_is_two_colours_with_a_key_not_a_colour_bar():
+    from attention_utils.plotting import MASK_COLOURS, plot_mask
+
+    mask = torch.ones(4, 4, dtype=torch.bool).tril()
+    ax = plot_mask(mask, list("^abc"))
+    assert len(ax.figure.axes) == 1  # no colour bar
+    assert ax.images[0].cmap.N == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1: may attend", "0: hidden"]
+    assert [t.get_text() for t in ax.texts] == ["1", "0", "0", "0", "1", "1", "0", "0"] + [
+        "1",
+        "1",
+        "1",
+        "0",
+        "1",
+        "1",
+        "1",
+        "1",
+    ]
+    allowed = matplotlib.colors.to_rgba(MASK_COLOURS[1])
+    assert tuple(ax.images[0].cmap(1.0)) == allowed
+
+
+def test_the_embedding_map_tells_kinds_apart_by_marker_and_legend():
+    from attention_utils.plotting import KINDS, plot_embedding_map
+
+    symbols = list("$^abeko")
+    weights = torch.randn(len(symbols), 4, generator=torch.Generator().manual_seed(0))
+    ax = plot_embedding_map(weights, symbols)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(labels) == sorted(k["label"] for k in KINDS.values())
+    shapes = {tuple(np.round(c.get_paths()[0].vertices, 3).flatten()) for c in ax.collections}
+    assert len(shapes) == 3  # three different marker shapes
+    assert {KINDS[k]["marker"] for k in KINDS} == {"o", "s", "D"}
+
+
+def test_figures_are_sharp_only_in_a_notebook():
+    from attention_utils.plotting import sharp_figures
+
+    assert sharp_figures() is False  # no IPython kernel here

@@ -14,7 +14,7 @@ def _names() -> list[str]:
 
 
 def check_count_starting_with(answer, letter: str = "a") -> Result:
-    """Exercise 1: how many names start with ``letter``?"""
+    """Exercise 2: how many names start with ``letter``?"""
     if answer is None or answer is Ellipsis:
         return Result.fail("the answer is still empty: replace `...` with your code.")
     if not isinstance(answer, int) or isinstance(answer, bool):
@@ -33,7 +33,7 @@ def check_count_starting_with(answer, letter: str = "a") -> Result:
 
 
 def check_longest(answer) -> Result:
-    """Exercise 2: the longest name(s): a list of every name of the greatest length."""
+    """Exercise 3: the longest name(s): a list of every name of the greatest length."""
     if answer is None or answer is Ellipsis:
         return Result.fail("the answer is still empty: replace `...` with your code.")
     if isinstance(answer, str):
@@ -60,7 +60,7 @@ def check_longest(answer) -> Result:
 
 
 def check_letter_share(fn: Callable[[list[str], str], float]) -> Result:
-    """Exercise 3: ``letter_share(names, letter)``: the fraction of all letters that are ``letter``."""
+    """Exercise 4: ``letter_share(names, letter)``: the fraction of all letters that are ``letter``."""
     names = _names()
     cases = [(["asha", "ravi"], "a"), (["om"], "z"), (names, "a"), (names, "k")]
     for sample, letter in cases:
@@ -87,7 +87,7 @@ def check_letter_share(fn: Callable[[list[str], str], float]) -> Result:
 
 
 def check_last_letter_prediction(predicted, longest: int = 4) -> Result:
-    """Exercise 5: the letter that ends the most names of at most ``longest`` letters,
+    """Exercise 1: the letter that ends the most names of at most ``longest`` letters,
     predicted before counting."""
     short = [name for name in _names() if len(name) <= longest]
     (letter, count), (second, count2) = Counter(name[-1] for name in short).most_common(2)
@@ -98,10 +98,11 @@ def check_last_letter_prediction(predicted, longest: int = 4) -> Result:
         predicted,
         letter,
         f"the commonest last letter of the {len(short)} names of {longest} letters or fewer",
-        f"{count} of them end with {letter!r}, {count2} with {second!r}, the next"
+        f"{count} of them end with {letter!r} and {count2}, the next most, with {second!r}."
         + (
-            f" (over all names it is {overall!r}: a group can differ from the whole)."
+            f" Over all names the commonest last letter is {overall!r}: a group can differ "
+            "from the whole."
             if overall != letter
-            else "."
+            else f" Over all names, too, {letter!r} ends the most."
         ),
     )
