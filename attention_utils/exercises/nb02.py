@@ -16,7 +16,7 @@ def _table() -> CharTable:
 
 
 def check_encode_by_hand(answer, name: str = "ravi") -> Result:
-    """Exercise 1: the ids of ``^name$``, worked out by hand from the symbol table."""
+    """Exercise 2: the ids of ``^name$``, worked out by hand from the symbol table."""
     table = _table()
     want = table.encode(table.wrap(name))
     if isinstance(answer, (list, tuple)) and all(isinstance(i, int) for i in answer):
@@ -31,7 +31,7 @@ def check_encode_by_hand(answer, name: str = "ravi") -> Result:
 
 
 def check_one_hot(fn: Callable) -> Result:
-    """Exercise 2: ``one_hot_by_hand(ids, n_symbols)`` -> the one-hot matrix
+    """Exercise 3: ``one_hot_by_hand(ids, n_symbols)`` -> the one-hot matrix
     ``(len(ids), n_symbols)``, built with zeros and indexing. The check tries its own ids and
     vocabulary sizes, and ``one_hot`` (torch's or the table's) is not allowed."""
     table = _table()
@@ -56,7 +56,7 @@ def check_one_hot(fn: Callable) -> Result:
 
 
 def check_decode(fn: Callable) -> Result:
-    """Exercise 3: ``my_decode(ids)`` turns a list of ids back into a string."""
+    """Exercise 4: ``my_decode(ids)`` turns a list of ids back into a string."""
     table = _table()
     cases = [([1, 2, 0],), ([1, 20, 9, 2, 0],), (table.encode(table.wrap("abhishek")).tolist(),)]
     for (ids,) in cases:
@@ -74,7 +74,7 @@ def check_decode(fn: Callable) -> Result:
 
 
 def check_one_hot_shape_prediction(predicted, name: str = "lakshmi") -> Result:
-    """Exercise 4: the shape of the one-hot matrix of ``^name$``, predicted before building it."""
+    """Exercise 1: the shape of the one-hot matrix of ``^name$``, predicted before building it."""
     table = CharTable.from_names(load_names())
     shape = tuple(table.one_hot(table.wrap(name)).shape)
     return check_prediction(

@@ -11,7 +11,7 @@ from attention_utils.vocab import CharTable
 
 
 def check_lookup(fn) -> Result:
-    """Exercise 1: ``lookup(W, ids)`` -> the rows of the weight matrix ``W`` for ``ids``,
+    """Exercise 2: ``lookup(W, ids)`` -> the rows of the weight matrix ``W`` for ``ids``,
     taken by indexing (no embedding layer, no ``F.embedding``). The check makes its own ``W``
     (other sizes) and ids, so the notebook's embeddings cannot pass."""
     g = torch.Generator().manual_seed(3)
@@ -33,7 +33,7 @@ def check_lookup(fn) -> Result:
 
 
 def check_parameter_count(answer, embedding: nn.Embedding) -> Result:
-    """Exercise 2: how many numbers does the embedding table learn?"""
+    """Exercise 3: how many numbers does the embedding table learn?"""
     want = count_parameters(embedding)
     if not isinstance(answer, int) or isinstance(answer, bool):
         return Result.fail(f"the answer should be a whole number, got {type(answer).__name__}.")
@@ -47,7 +47,7 @@ def check_parameter_count(answer, embedding: nn.Embedding) -> Result:
 
 
 def check_rows_with_gradient(answer, table: CharTable, name: str = "ravi") -> Result:
-    """Exercise 3: the ids of the rows of W that get a gradient when ``^name$`` is embedded."""
+    """Exercise 4: the ids of the rows of W that get a gradient when ``^name$`` is embedded."""
     if answer is None or answer is Ellipsis:
         return Result.fail("the answer is still empty: replace `...` with your code.")
     try:
@@ -67,7 +67,7 @@ def check_rows_with_gradient(answer, table: CharTable, name: str = "ravi") -> Re
 def check_equal_rows_prediction(
     predicted, embedding: nn.Embedding, table: CharTable, word: str = "^anna$"
 ) -> Result:
-    """Exercise 4: the pairs of positions ``(i, j)``, ``i < j``, whose rows of
+    """Exercise 1: the pairs of positions ``(i, j)``, ``i < j``, whose rows of
     ``embedding(ids of word)`` are equal, predicted before computing them."""
     x = embedding(table.encode(word)).detach()
     pairs = sorted(
