@@ -28,7 +28,7 @@ def _cases(seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def check_attention_row(fn: Callable) -> Result:
-    """Exercise 1: ``row_by_hand(q, k, i)`` -> the unscaled attention weights of query ``i``
+    """Exercise 2: ``row_by_hand(q, k, i)`` -> the unscaled attention weights of query ``i``
     over every key, ``(T_k,)``. The check makes its own q and k (other names' sizes) and
     queries, so no row computed in the notebook can pass."""
     what = "row_by_hand"
@@ -79,7 +79,7 @@ def _row_verdict(row, q: torch.Tensor, k: torch.Tensor, i: int, what: str) -> Re
 
 
 def check_scores_function(fn: Callable) -> Result:
-    """Exercise 2: ``scores_by_loops(q, k)`` -> unscaled scores ``(T_q, T_k)`` for any sizes."""
+    """Exercise 3: ``scores_by_loops(q, k)`` -> unscaled scores ``(T_q, T_k)`` for any sizes."""
     what = "scores_by_loops"
     for q, k in _cases(seed=4):
         got = call_answer(fn, what, q.clone(), k.clone(), alone=True, loops=True)
@@ -112,7 +112,7 @@ def check_scores_function(fn: Callable) -> Result:
 
 
 def check_attend(fn: Callable) -> Result:
-    """Exercise 3: ``attend(weights, v)`` -> ``out (T_q, d_v)``, ``out[i] = sum_j w[i, j] v_j``."""
+    """Exercise 4: ``attend(weights, v)`` -> ``out (T_q, d_v)``, ``out[i] = sum_j w[i, j] v_j``."""
     what = "attend"
     g = torch.Generator().manual_seed(5)
     cases = [(5, 5, 3), (2, 4, 6), (1, 3, 2)]
@@ -154,7 +154,7 @@ def check_attend(fn: Callable) -> Result:
 
 
 def check_weight_sum_prediction(predicted, weights: torch.Tensor) -> Result:
-    """Exercise 4: the sum of every weight of the ``(T, T)`` matrix, predicted before it is
+    """Exercise 1: the sum of every weight of the ``(T, T)`` matrix, predicted before it is
     computed."""
     T = weights.shape[0]
     total = round(float(weights.sum()), 6)

@@ -1,0 +1,393 @@
+"""Pictures of the mechanisms, drawn from the real numbers: what a query, a key and a value
+do, the matrix form, the mask, the heads, the block.
+
+Each function takes the tensors a notebook has just computed and the characters of its name,
+and draws the mechanism with those characters and those numbers, so a picture cannot drift
+from the code it explains. Every function returns the Figure; nothing is shown or saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from attention_utils.plotting import CMAP, DIVERGING, MASK_COLOURS, text_colour
+
+#: The colours of the three roles, used in every diagram (Okabe-Ito: told apart by most
+#: colour-blind readers, and each role is also named in words).
+ROLE_COLOURS = {"query": "#e69f00", "key": "#56b4e9", "value": "#009e73", "out": "#cc79a7"}
+
+
+def _box(ax, x, y, w, h, text, face="white", edge="black", size=10, weight="normal"):
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.02,rounding_size=0.08",
+            facecolor=face,
+            edgecolor=edge,
+            linewidth=1.0,
+        )
+    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, weight=weight, parse_math=False)
+
+
+def _arrow(ax, start, end, width=1.0, colour="black", alpha=1.0):
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=10,
+            linewidth=width,
+            color=colour,
+            alpha=alpha,
+            shrinkA=2,
+            shrinkB=2,
+        )
+    )
+
+
+def _numpy(t) -> np.ndarray:
+    if isinstance(t, torch.Tensor):
+        t = t.detach().cpu().double().numpy()
+    return np.asarray(t, dtype=float)
+
+
+def _characters(word: Sequence[str], n: int) -> list[str]:
+    chars = list(word)
+    if len(chars) != n:
+        raise ValueError(f"{len(chars)} characters {chars!r} for {n} positions")
+    return chars
+
+
+def query_path(word: Sequence[str], q, k, v, i: int, scale: float = 1.0):
+    """One query's path through attention, for position ``i`` of ``word``.
+
+    ``q, k (T, d_k)`` and ``v (T, d_v)`` are the queries, keys and values of the name; the
+    score of key ``j`` is ``q[i] . k[j] * scale``. Drawn top to bottom: the keys (the
+    characters), the scores, the weights after the softmax (bars, with their values), and the
+    arrows of the weighted sum into ``out[i]``, each as thick as its weight. Returns the Figure.
+    """
+    q, k, v = _numpy(q), _numpy(k), _numpy(v)
+    T = k.shape[0]
+    chars = _characters(word, T)
+    if not 0 <= i < q.shape[0]:
+        raise ValueError(f"query {i} is not a position of the {q.shape[0]} queries")
+    scores = (k @ q[i]) * scale
+    weights = np.exp(scores - scores.max())
+    weights /= weights.sum()
+    fig, ax = plt.subplots(figsize=(1.0 * T + 2.6, 5.6))
+    x0 = 2.0  # the keys start right of the row labels
+    xs = x0 + np.arange(T)
+    rows = {"key": 4.4, "score": 3.4, "weight": 2.05, "out": 0.2}
+    labels = {
+        "key": "key k_j\n(each character)",
+        "score": f"score\nq_{i} · k_j" + ("" if scale == 1.0 else f" × {scale:.3g}"),
+        "weight": "weight w_j\n(softmax)",
+        "out": f"out_{i} =\nΣ_j w_j v_j",
+    }
+    for row, y in rows.items():
+        ax.text(0.0, y, labels[row], ha="left", va="center", fontsize=9, parse_math=False)
+    # the query, above the keys
+    _box(
+        ax,
+        x0 + i,
+        5.45,
+        1.9,
+        0.55,
+        f"query q_{i} of {chars[i]!r}",
+        face=ROLE_COLOURS["query"],
+        size=9,
+        weight="bold",
+    )
+    top = weights.max()
+    for j, x in enumerate(xs):
+        _box(ax, x, rows["key"], 0.8, 0.55, chars[j], face=ROLE_COLOURS["key"], size=12)
+        _arrow(ax, (x0 + i, 5.15), (x, rows["key"] + 0.3), width=0.6, colour="grey", alpha=0.6)
+        _box(ax, x, rows["score"], 0.8, 0.45, f"{scores[j]:.2f}", size=9)
+        _arrow(ax, (x, rows["key"] - 0.28), (x, rows["score"] + 0.24), width=0.6)
+        height = 0.9 * weights[j] / top
+        ax.add_patch(
+            plt.Rectangle(
+                (x - 0.3, rows["weight"] - 0.45),
+                0.6,
+                height,
+                facecolor=ROLE_COLOURS["value"],
+                edgecolor="black",
+                linewidth=0.6,
+            )
+        )
+        ax.text(x, rows["weight"] - 0.62, f"{weights[j]:.3f}", ha="center", va="top", fontsize=8)
+        _arrow(ax, (x, rows["score"] - 0.24), (x, rows["weight"] + 0.5), width=0.6)
+        _arrow(
+            ax,
+            (x, rows["weight"] - 0.85),
+            (x0 + (T - 1) / 2, rows["out"] + 0.3),
+            width=0.5 + 5.0 * weights[j] / top,
+            colour=ROLE_COLOURS["value"],
+            alpha=0.8,
+        )
+    out = weights @ v
+    shown = ", ".join(f"{x:.2f}" for x in out[:3]) + (", ..." if out.size > 3 else "")
+    _box(
+        ax,
+        x0 + (T - 1) / 2,
+        rows["out"],
+        min(T, 6.0),
+        0.55,
+        f"out_{i} = [{shown}]  ({out.size} numbers)",
+        face=ROLE_COLOURS["out"],
+        size=9,
+    )
+    ax.set_xlim(-0.2, x0 + T)
+    ax.set_ylim(-0.4, 5.9)
+    ax.axis("off")
+    ax.set_title(
+        f"One query's path: {chars[i]!r} (position {i}) of {''.join(chars)}",
+        parse_math=False,
+    )
+    return fig
+
+
+def _panel(ax, m, rows, cols, title, signed=None, vmax=None, fmt=None):
+    """One labelled matrix of a diagram: diverging colours for signed values, else CMAP."""
+    m = _numpy(m)
+    signed = bool(m.min() < 0 < m.max()) if signed is None else signed
+    if signed:
+        top = float(np.abs(m).max()) if vmax is None else vmax
+        image = ax.imshow(m, cmap=DIVERGING, vmin=-top, vmax=top, aspect="equal")
+    else:
+        image = ax.imshow(m, cmap=CMAP, vmin=0, vmax=1 if vmax is None else vmax, aspect="equal")
+    ax.set_xticks(range(len(cols)), cols, parse_math=False, fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, parse_math=False, fontsize=7)
+    ax.tick_params(length=0, top=True, labeltop=True, bottom=False, labelbottom=False)
+    ax.set_title(title, fontsize=9, parse_math=False, pad=14)
+    if fmt:
+        for r in range(m.shape[0]):
+            for c in range(m.shape[1]):
+                colour = text_colour(image.cmap(image.norm(m[r, c])))
+                ax.text(
+                    c,
+                    r,
+                    format(m[r, c], fmt),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color=colour,
+                    parse_math=False,
+                )
+    return image
+
+
+def _between(fig, left, right, text):
+    """Text on the figure, halfway between two Axes (an operator of the diagram)."""
+    a, b = left.get_position(), right.get_position()
+    fig.text(
+        (a.x1 + b.x0) / 2,
+        (a.y0 + a.y1) / 2,
+        text,
+        ha="center",
+        va="center",
+        fontsize=12,
+        weight="bold",
+        parse_math=False,
+    )
+
+
+def matrix_form(word: Sequence[str], q, k, v, scale: float = 1.0):
+    """Attention as three matrix products, drawn with the real matrices of ``word``:
+    ``Q (T, d_k)`` times ``K^T (d_k, T)`` gives the scores ``(T, T)``, a softmax along each
+    row gives the weights, and the weights times ``V (T, d_v)`` give the output ``(T, d_v)``.
+    ``scale`` multiplies the scores (``1 / sqrt(d_k)`` for scaled attention). Every matrix
+    carries its shape in its title and the characters on its rows. Returns the Figure."""
+    q, k, v = _numpy(q), _numpy(k), _numpy(v)
+    T = q.shape[0]
+    chars = _characters(word, T)
+    scores = (q @ k.T) * scale
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights = e / e.sum(axis=-1, keepdims=True)
+    out = weights @ v
+    d_k, d_v = q.shape[1], v.shape[1]
+    widths = [d_k, T, T, T, d_v, d_v]
+    fig, axes = plt.subplots(
+        1,
+        6,
+        figsize=(0.32 * sum(widths) + 4.5, 3.6),
+        gridspec_kw={"width_ratios": widths, "wspace": 0.55},
+    )
+    feats_k = [f"{i}" for i in range(d_k)]
+    feats_v = [f"{i}" for i in range(d_v)]
+    _panel(axes[0], q, chars, feats_k, f"Q  {q.shape}")
+    _panel(axes[1], k.T, feats_k, chars, f"K^T  {k.T.shape}")
+    label = "Q K^T" if scale == 1.0 else f"Q K^T × {scale:.3g}"
+    _panel(axes[2], scores, chars, chars, f"scores = {label}\n{scores.shape}")
+    _panel(
+        axes[3],
+        weights,
+        chars,
+        chars,
+        f"weights {weights.shape}\n(each row sums to 1)",
+        signed=False,
+    )
+    _panel(axes[4], v, chars, feats_v, f"V  {v.shape}")
+    _panel(axes[5], out, chars, feats_v, f"out = weights V\n{out.shape}")
+    fig.canvas.draw()  # positions are final after a draw
+    for (a, b), op in zip(
+        ((0, 1), (1, 2), (2, 3), (3, 4), (4, 5)), ("×", "=", "softmax\n→", "×", "="), strict=True
+    ):
+        _between(fig, axes[a], axes[b], op)
+    fig.suptitle(
+        f"Attention in three products, for {''.join(chars)}: rows are the {T} characters",
+        y=1.04,
+        parse_math=False,
+    )
+    return fig
+
+
+def masked_softmax_steps(word: Sequence[str], scores, mask):
+    """What a mask does, in three steps drawn from real numbers: the scores ``(T, T)``; the
+    same scores with every forbidden one (``mask`` False) replaced by ``-inf``; and the
+    softmax of each row, where the forbidden weights are exactly 0 and each row sums to 1
+    over what it may see. Returns the Figure."""
+    s = _numpy(scores)
+    allowed = _numpy(torch.as_tensor(mask).to(torch.float64)).astype(bool)
+    T = s.shape[0]
+    chars = _characters(word, T)
+    hidden = np.where(allowed, s, -np.inf)
+    e = np.where(allowed, np.exp(s - np.where(allowed, s, -np.inf).max(-1, keepdims=True)), 0.0)
+    weights = e / e.sum(-1, keepdims=True)
+    fig, axes = plt.subplots(1, 3, figsize=(3.3 * 3 + 1.2, 3.8), gridspec_kw={"wspace": 0.45})
+    top = float(np.abs(s).max())
+    _panel(axes[0], s, chars, chars, "1. the scores", signed=True, vmax=top, fmt=".1f")
+    shown = np.where(allowed, s, 0.0)
+    _panel(axes[1], shown, chars, chars, "2. forbidden scores set to -inf", signed=True, vmax=top)
+    for r in range(T):
+        for c in range(T):
+            text = "-inf" if not allowed[r, c] else f"{hidden[r, c]:.1f}"
+            axes[1].text(
+                c,
+                r,
+                text,
+                ha="center",
+                va="center",
+                fontsize=5.5,
+                parse_math=False,
+                color="black" if allowed[r, c] else MASK_COLOURS[0],
+            )
+    for r in range(T):
+        for c in range(T):
+            if not allowed[r, c]:
+                axes[1].add_patch(
+                    plt.Rectangle(
+                        (c - 0.5, r - 0.5),
+                        1,
+                        1,
+                        facecolor="#dddddd",
+                        edgecolor="white",
+                        hatch="///",
+                        zorder=0.5,
+                    )
+                )
+    _panel(axes[2], weights, chars, chars, "3. softmax of each row", signed=False, fmt=".2f")
+    fig.canvas.draw()
+    _between(fig, axes[0], axes[1], "→")
+    _between(fig, axes[1], axes[2], "→")
+    axes[0].set_ylabel("query", fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("key", fontsize=8)
+    fig.suptitle(f"The mask acts before the softmax ({''.join(chars)})", y=1.03, parse_math=False)
+    return fig
+
+
+def heads_split_join(word: Sequence[str], x, weights, n_heads: int):
+    """How heads split and join, for ``x (T, d_model)`` of ``word`` and each head's weights
+    ``(n_heads, T, T)``: the ``d_model`` features of every query, key and value are cut into
+    ``n_heads`` blocks of ``d_model / n_heads`` consecutive features (one colour per head);
+    each head attends with its own block and gives its own weights; the heads' outputs are
+    put side by side again (concatenated) and mixed by one last matrix ``W_o``. Returns the
+    Figure."""
+    x = _numpy(x)
+    w = _numpy(weights)
+    T, d_model = x.shape
+    chars = _characters(word, T)
+    if d_model % n_heads or w.shape != (n_heads, T, T):
+        raise ValueError(
+            f"{n_heads} heads need d_model divisible by them and weights ({n_heads}, {T}, {T}),"
+            f" got d_model {d_model} and weights {w.shape}"
+        )
+    d_head = d_model // n_heads
+    colours = [ROLE_COLOURS[r] for r in ("query", "key", "value", "out")]
+    colours = (colours * n_heads)[:n_heads]
+    fig = plt.figure(figsize=(max(9.0, 2.3 * n_heads + 4), 6.2))
+    grid = fig.add_gridspec(3, n_heads, height_ratios=[1.3, 1.6, 0.9], hspace=0.55)
+    top = fig.add_subplot(grid[0, :])
+    top.imshow(x, cmap=DIVERGING, vmin=-np.abs(x).max(), vmax=np.abs(x).max(), aspect="auto")
+    for h in range(n_heads):
+        top.add_patch(
+            plt.Rectangle(
+                (h * d_head - 0.5, -0.5), d_head, T, fill=False, edgecolor=colours[h], linewidth=3
+            )
+        )
+        top.text(
+            (h + 0.5) * d_head - 0.5,
+            -0.9,
+            f"head {h}: features {h * d_head}-{(h + 1) * d_head - 1}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="black",
+            parse_math=False,
+        )
+    top.set_yticks(range(T), chars, parse_math=False, fontsize=7)
+    top.set_xticks(range(d_model), [str(i) for i in range(d_model)], fontsize=7)
+    top.set_title(
+        f"1. split: the {d_model} features of each character, in {n_heads} blocks of {d_head}",
+        fontsize=9,
+        pad=18,
+        parse_math=False,
+    )
+    for h in range(n_heads):
+        ax = fig.add_subplot(grid[1, h])
+        _panel(ax, w[h], chars, chars, f"head {h} attends", signed=False)
+        for side in ax.spines.values():
+            side.set_edgecolor(colours[h])
+            side.set_linewidth(3)
+    bottom = fig.add_subplot(grid[2, :])
+    bottom.axis("off")
+    bottom.set_xlim(0, n_heads + 1.6)
+    bottom.set_ylim(0, 1)
+    for h in range(n_heads):
+        _box(
+            bottom,
+            h + 0.5,
+            0.55,
+            0.85,
+            0.45,
+            f"out of head {h}\n({T}, {d_head})",
+            face="white",
+            edge=colours[h],
+            size=8,
+        )
+    _box(
+        bottom,
+        n_heads + 0.85,
+        0.55,
+        1.3,
+        0.55,
+        f"concatenate: ({T}, {d_model})\nthen × W_o ({d_model}, {d_model})",
+        face=ROLE_COLOURS["out"],
+        size=8,
+    )
+    bottom.set_title(
+        "2. join: the heads' outputs side by side, mixed by one matrix",
+        fontsize=9,
+        parse_math=False,
+    )
+    fig.suptitle(f"{n_heads} heads on {''.join(chars)}", y=0.99, parse_math=False)
+    return fig

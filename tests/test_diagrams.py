@@ -1,0 +1,112 @@
+"""attention_utils.diagrams: the pictures are drawn from the numbers they are given."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from attention_utils.diagrams import query_path
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def qkv(T=6, d_k=3, d_v=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(T, d_k, generator=g),
+        torch.randn(T, d_k, generator=g),
+        torch.randn(T, d_v, generator=g),
+    )
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_query_path_draws_the_characters_scores_and_weights_of_the_query():
+    q, k, v = qkv()
+    word = "^ravi$"
+    fig = query_path(word, q, k, v, i=2)
+    drawn = texts(fig)
+    scores = k @ q[2]
+    weights = torch.softmax(scores, -1)
+    for ch in word:
+        assert ch in drawn
+    for s, w in zip(scores.tolist(), weights.tolist(), strict=True):
+        assert f"{s:.2f}" in drawn and f"{w:.3f}" in drawn
+    out = weights @ v
+    assert any(f"[{out[0]:.2f}, {out[1]:.2f}, {out[2]:.2f}, ...]" in t for t in drawn)
+    assert "'a' (position 2)" in fig.axes[0].get_title()
+
+
+def test_query_path_with_a_scale_shows_it_and_uses_it():
+    q, k, v = qkv()
+    fig = query_path("^ravi$", q, k, v, i=0, scale=0.5)
+    drawn = texts(fig)
+    assert any("× 0.5" in t for t in drawn)
+    weights = torch.softmax(k @ q[0] * 0.5, -1)
+    assert all(f"{w:.3f}" in drawn for w in weights.tolist())
+
+
+def test_query_path_refuses_labels_or_a_query_that_do_not_fit():
+    q, k, v = qkv()
+    with pytest.raises(ValueError, match="5 characters"):
+        query_path("^ravi", q, k, v, i=0)
+    with pytest.raises(ValueError, match="query 6"):
+        query_path("^ravi$", q, k, v, i=6)
+
+
+def test_matrix_form_draws_each_product_from_the_real_matrices():
+    from attention_utils.diagrams import matrix_form
+
+    q, k, v = qkv(T=5, d_k=3, d_v=2)
+    fig = matrix_form("^ravi", q, k, v, scale=0.5)
+    panels = [ax.images[0].get_array() for ax in fig.axes]
+    scores = q @ k.T * 0.5
+    weights = torch.softmax(scores, -1)
+    for got, want in zip(panels, [q, k.T, scores, weights, v, weights @ v], strict=True):
+        assert torch.allclose(torch.as_tensor(got.data), want.double(), atol=1e-6)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "Q  (5, 3)" in titles[0] and "K^T  (3, 5)" in titles[1] and "× 0.5" in titles[2]
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list("^ravi")
+
+
+def test_masked_softmax_steps_hides_exactly_the_forbidden_scores():
+    from attention_utils.diagrams import masked_softmax_steps
+
+    scores = torch.randn(4, 4, generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(4, 4, dtype=torch.bool).tril()
+    fig = masked_softmax_steps("^om$", scores, mask)
+    hidden = [t.get_text() for t in fig.axes[1].texts]
+    assert hidden.count("-inf") == int((~mask).sum())
+    weights = torch.as_tensor(fig.axes[2].images[0].get_array().data)
+    assert (weights[~mask] == 0).all()
+    assert torch.allclose(weights.sum(-1), torch.ones(4, dtype=torch.float64))
+    want = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1).double()
+    assert torch.allclose(weights, want, atol=1e-6)
+
+
+def test_heads_split_join_draws_one_panel_per_head_and_checks_its_input():
+    from attention_utils.diagrams import heads_split_join
+
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(5, 8, generator=g)
+    w = torch.softmax(torch.randn(2, 5, 5, generator=g), -1)
+    fig = heads_split_join("^ravi", x, w, n_heads=2)
+    heads = [ax for ax in fig.axes if ax.get_title().startswith("head ")]
+    assert len(heads) == 2
+    for h, ax in enumerate(heads):
+        assert torch.allclose(torch.as_tensor(ax.images[0].get_array().data), w[h].double())
+    drawn = texts(fig)
+    assert "head 1: features 4-7" in drawn and any("(5, 8)" in t for t in drawn)
+    with pytest.raises(ValueError, match="3 heads"):
+        heads_split_join("^ravi", x, w, n_heads=3)
