@@ -47,7 +47,7 @@ def _scaled_weight_mistakes(q: torch.Tensor, k: torch.Tensor, what: str) -> list
 
 
 def check_scaled_weights(fn: Callable) -> Result:
-    """Exercise 1: ``scaled_weights(Q, K)`` -> the scaled attention weights
+    """Exercise 2: ``scaled_weights(Q, K)`` -> the scaled attention weights
     ``softmax(Q K^T / sqrt(d_k))``, ``(T_q, T_k)``. The check makes its own ``Q`` and ``K``,
     with other sizes and other ``d_k`` than the notebook's, so no matrix computed there passes."""
     g = torch.Generator().manual_seed(15)
@@ -83,7 +83,7 @@ def _scaled_verdict(weights, q: torch.Tensor, k: torch.Tensor) -> Result:
 
 
 def check_masked_weights(fn: Callable) -> Result:
-    """Exercise 2: ``masked_weights(Q, K, mask)`` -> scaled attention weights with a boolean
+    """Exercise 3: ``masked_weights(Q, K, mask)`` -> scaled attention weights with a boolean
     ``mask`` (True = may attend). The check makes its own padded batches (other lengths, other
     ``d_k``) and a causal mask, so no weights computed in the notebook pass."""
     g = torch.Generator().manual_seed(25)
@@ -170,7 +170,7 @@ def _function_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, ob
 
 
 def check_attention_function(fn: Callable) -> Result:
-    """Exercise 3: ``my_attention(q, k, v, mask=None)`` -> ``(out, weights)``, scaled, batched.
+    """Exercise 4: ``my_attention(q, k, v, mask=None)`` -> ``(out, weights)``, scaled, batched.
 
     Tried on one name, a padded batch with a padding mask, a batch of heads with a causal mask,
     and more keys than queries; compared with :func:`attention_matrix`.
@@ -234,7 +234,7 @@ def check_attention_function(fn: Callable) -> Result:
 
 
 def check_spread_prediction(predicted, d_k: int = 1024, n_pairs: int = 4000) -> Result:
-    """Exercise 4: the standard deviation of ``q · k`` for random ``q, k`` of ``d_k`` numbers
+    """Exercise 1: the standard deviation of ``q · k`` for random ``q, k`` of ``d_k`` numbers
     (mean 0, variance 1), predicted before measuring it; within 10%."""
     gen = torch.Generator().manual_seed(5)
     q, k = torch.randn(2, n_pairs, d_k, generator=gen)

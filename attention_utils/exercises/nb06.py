@@ -16,7 +16,7 @@ from attention_utils.vocab import CharTable
 
 
 def check_causal_mask(fn) -> Result:
-    """Exercise 1: ``fn(T)`` returns the causal mask, ``(T, T)`` boolean, True = may attend."""
+    """Exercise 2: ``fn(T)`` returns the causal mask, ``(T, T)`` boolean, True = may attend."""
     for T in (5, 1, 2, 10):
         got = call_answer(fn, "causal", T, alone=True)
         if isinstance(got, Result):
@@ -61,7 +61,7 @@ def check_causal_mask(fn) -> Result:
 
 
 def check_masked_weights(fn) -> Result:
-    """Exercise 2: ``causal_weights(scores)`` -> the causal attention weights ``(T, T)`` of
+    """Exercise 3: ``causal_weights(scores)`` -> the causal attention weights ``(T, T)`` of
     ``scores (T, T)``. The check makes its own scores (names of other lengths), so no weights
     computed in the notebook pass."""
     g = torch.Generator().manual_seed(26)
@@ -105,7 +105,7 @@ def _causal_verdict(weights, scores: torch.Tensor, what: str) -> Result:
 
 
 def check_sinusoidal(fn) -> Result:
-    """Exercise 3: ``fn(T, d_model)`` returns the sinusoidal encodings ``(T, d_model)``."""
+    """Exercise 4: ``fn(T, d_model)`` returns the sinusoidal encodings ``(T, d_model)``."""
     for T, d_model in ((10, 8), (4, 2), (30, 16)):
         got = call_answer(fn, "sinusoidal", T, d_model, alone=True)
         if isinstance(got, Result):
@@ -140,7 +140,7 @@ def check_sinusoidal(fn) -> Result:
 
 
 def check_first_letter_prediction(predicted, d_model: int = 8) -> Result:
-    """Exercise 4: with the causal mask, how many of the outputs of ``^abhishek$`` change when
+    """Exercise 1: with the causal mask, how many of the outputs of ``^abhishek$`` change when
     its first letter changes (``^obhishek$``)? Predicted, then measured on a random layer."""
     table = CharTable.from_names(["abhishek", "obhishek"])
     gen = torch.Generator().manual_seed(6)
