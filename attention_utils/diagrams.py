@@ -347,7 +347,7 @@ def heads_split_join(word: Sequence[str], x, weights, n_heads: int):
     top.set_yticks(range(T), chars, parse_math=False, fontsize=7)
     top.set_xticks(range(d_model), [str(i) for i in range(d_model)], fontsize=7)
     top.set_title(
-        f"1. split: the {d_model} features of each character, in {n_heads} blocks of {d_head}",
+        f"1. split: the {d_model} features of each query (and key, and value), in {n_heads} blocks of {d_head}",
         fontsize=9,
         pad=18,
         parse_math=False,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import io
+import struct
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -217,8 +218,9 @@ class Explorer(anywidget.AnyWidget):
             "(keys)."
         )
 
-    def picture(self, dpi: int = 100) -> bytes:
-        """PNG bytes of the heatmaps shown, drawn by matplotlib (the static view)."""
+    def picture(self, dpi: int = 200) -> bytes:
+        """PNG bytes of the heatmaps shown, drawn by matplotlib (the static view), at twice
+        the resolution it is shown at (:meth:`_repr_mimebundle_` halves its size)."""
         panels, labels = self.shown, self.labels
         if len(panels) == 1:
             size = 0.42 * len(labels)
@@ -251,5 +253,9 @@ class Explorer(anywidget.AnyWidget):
         text."""
         data, metadata = super()._repr_mimebundle_(**kwargs)
         data["text/plain"] = f"Attention explorer (run the notebook to use it): {self.caption()}"
-        data["image/png"] = base64.b64encode(self.picture()).decode()
+        png = self.picture()
+        data["image/png"] = base64.b64encode(png).decode()
+        width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+        metadata = dict(metadata or {})
+        metadata["image/png"] = {"width": width // 2, "height": height // 2}
         return data, metadata

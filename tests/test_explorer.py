@@ -198,12 +198,13 @@ def test_generate_writes_new_names_at_the_temperature(explorer):
 
 def test_a_static_view_gets_a_picture_and_a_line_of_text(explorer):
     explorer.name = "kavya"
-    data, _ = explorer._repr_mimebundle_()
+    data, metadata = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data  # live in JupyterLab
     png = base64.b64decode(data["image/png"])
     assert png.startswith(PNG)
     width, height = Image.open(io.BytesIO(png)).size
-    assert width > 400 and height > 300, (width, height)
+    assert width > 800 and height > 600, (width, height)  # drawn at twice ...
+    assert metadata["image/png"] == {"width": width // 2, "height": height // 2}  # ... shown at 1x
     text = data["text/plain"]
     assert text.startswith("Attention explorer (run the notebook to use it): kavya · trained")
     assert "all heads" in text and "<" not in text

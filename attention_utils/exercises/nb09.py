@@ -57,7 +57,7 @@ def _weights(model, table, name: str) -> torch.Tensor:
 
 
 def check_uniform_prediction(fn) -> Result:
-    """Exercise 1: ``fn(T)`` -> ``(T, T)``, the weights you expect from an untrained head.
+    """Exercise 2: ``fn(T)`` -> ``(T, T)``, the weights you expect from an untrained head.
 
     The answer is checked for T = 1, 4 and 9, then compared with every head of the
     untrained model on :data:`PROBE_NAME`.
@@ -111,7 +111,7 @@ def _entropy_cases() -> list[torch.Tensor]:
 
 
 def check_mean_entropy(fn) -> Result:
-    """Exercise 2: ``fn(weights (..., T, T))`` -> the mean entropy of the rows, in nats."""
+    """Exercise 3: ``fn(weights (..., T, T))`` -> the mean entropy of the rows, in nats."""
     for weights in _entropy_cases():
         what = f"mean_entropy(<weights {tuple(weights.shape)}>)"
         got = call_answer(fn, "mean_entropy", weights.clone(), alone=True)
@@ -144,7 +144,7 @@ def check_mean_entropy(fn) -> Result:
 
 
 def check_most_peaked(answer) -> Result:
-    """Exercise 3: the name of :data:`CANDIDATES` whose last-layer attention in the trained
+    """Exercise 4: the name of :data:`CANDIDATES` whose last-layer attention in the trained
     model (all heads, causal mask on) has the lowest mean entropy."""
     if answer is None or answer is Ellipsis:
         return Result.fail("most_peaked is still empty: set it to one of the candidate names.")
@@ -174,7 +174,7 @@ def check_most_peaked(answer) -> Result:
 
 
 def check_last_row_prediction(predicted, name: str = "abhishek") -> Result:
-    """Exercise 4: with the mask on and off, is the last row of weights the same in layer 0,
+    """Exercise 1: with the mask on and off, is the last row of weights the same in layer 0,
     and in layer 1? ``predicted``: a pair of booleans, predicted before it is computed."""
     trained, _, table = _models()
     idx = table.batch(name)
