@@ -1,5 +1,6 @@
-"""Pictures of the mechanisms, drawn from the real numbers: what a query, a key and a value
-do, the matrix form, the mask, the heads, the block.
+"""Diagrams of the mechanisms of attention, drawn from the real numbers of a name.
+
+What a query, a key and a value do, the matrix form, the mask, the heads.
 
 Each function takes the tensors a notebook has just computed and the characters of its name,
 and draws the mechanism with those characters and those numbers, so a picture cannot drift

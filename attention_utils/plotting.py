@@ -25,7 +25,7 @@ CMAP = "viridis"
 #: white at 0, red above, readable by the common forms of colour blindness.
 DIVERGING = "RdBu_r"
 #: The two colours of a boolean mask: forbidden, allowed (the ends of :data:`CMAP`).
-MASK_COLOURS = ("#440154", "#fde725")
+MASK_COLOURS = ((0.267, 0.005, 0.329), (0.993, 0.906, 0.144))
 #: How each kind of symbol is drawn where a figure tells them apart: colour *and* marker, so
 #: that the kinds can be told apart without colour (Okabe-Ito colours).
 KINDS = {
