@@ -112,10 +112,13 @@ def plot_matrix(
     """
     m = _as_2d(matrix, "matrix")
     if cmap is None:
-        signed = (vmin is not None and vmin < 0) or (vmin is None and m.min() < 0 < m.max())
+        finite = m[np.isfinite(m)]
+        signed = (vmin is not None and vmin < 0) or (
+            vmin is None and finite.size > 0 and finite.min() < 0 < finite.max()
+        )
         cmap = DIVERGING if signed else CMAP
         if signed and vmin is None and vmax is None:
-            vmax = float(np.abs(m).max())
+            vmax = float(np.abs(finite).max())
             vmin = -vmax
     rows = _labels(row_labels, m.shape[0], "row")
     cols = _labels(col_labels, m.shape[1], "column")
@@ -185,7 +188,7 @@ def plot_mask(mask, query_labels: Sequence[str], key_labels=None, ax=None, title
         ylabel="query (attending)",
         vmin=0,
         vmax=1,
-        cmap=ListedColormap(MASK_COLOURS),
+        cmap=ListedColormap(np.array(MASK_COLOURS)),  # not a pair: (colour, alpha)
         colorbar=False,
     )
     handles = [
