@@ -227,6 +227,7 @@ class MultiHeadAttention(nn.Module):
         causal: bool = False,
         need_weights: bool = True,
         bias: torch.Tensor | None = None,
+        memory: torch.Tensor | None = None,
     ):
         """``x (B, T, d_model)``; ``mask`` boolean, True = may attend: ``(T, T)``, one per name
         ``(B, T, T)`` or ``(B, 1, T)`` (as :func:`padding_mask` makes; the same for every
@@ -234,7 +235,10 @@ class MultiHeadAttention(nn.Module):
         ``bias``: numbers added to the scores before the softmax, broadcastable to
         ``(B, H, T, T)`` (e.g. :class:`~attention_utils.positions.RelativePositions`).
         Returns ``(out, weights)``. ``need_weights=False`` (training): the same attention by
-        PyTorch's fused ``scaled_dot_product_attention``, faster, and ``weights`` is None."""
+        PyTorch's fused ``scaled_dot_product_attention``, faster, and ``weights`` is None.
+        ``memory (B, S, d_model)``: *cross-attention*, the queries from ``x``, the keys and
+        values from ``memory`` (an encoder's output); ``weights`` is then ``(B, H, T, S)``
+        and ``mask`` hides keys of ``memory`` (``causal`` has no meaning there)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a tensor (B, T, d_model), got {type(x).__name__}")
         if x.dim() != 3 or x.shape[-1] != self.d_model or 0 in x.shape:
@@ -244,6 +248,22 @@ class MultiHeadAttention(nn.Module):
                 f"x has dtype {x.dtype}; this module computes in {self.q_proj.weight.dtype}"
             )
         T = x.shape[1]
+        source = x
+        if memory is not None:
+            if causal:
+                raise ValueError("causal=True with memory: cross-attention has no causal order")
+            if (
+                not isinstance(memory, torch.Tensor)
+                or memory.dim() != 3
+                or (memory.shape[0] != x.shape[0] or memory.shape[-1] != self.d_model)
+            ):
+                got = tuple(memory.shape) if isinstance(memory, torch.Tensor) else memory
+                raise ValueError(
+                    f"memory must be (B={x.shape[0]}, S, d_model={self.d_model}), got {got}"
+                )
+            if memory.dtype != x.dtype:
+                raise TypeError(f"memory has dtype {memory.dtype}, x has {x.dtype}")
+            source = memory
         if isinstance(mask, torch.Tensor) and mask.dim() == 3:
             mask = mask[:, None]  # one mask per name -> (B, 1, T_q, T_k), shared by the heads
         if causal and (need_weights or mask is not None):
@@ -251,8 +271,8 @@ class MultiHeadAttention(nn.Module):
             mask = cm if mask is None else mask & cm
         split = "b t (h d) -> b h t d"
         q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
-        k = einops.rearrange(self.k_proj(x), split, h=self.n_heads)
-        v = einops.rearrange(self.v_proj(x), split, h=self.n_heads)
+        k = einops.rearrange(self.k_proj(source), split, h=self.n_heads)
+        v = einops.rearrange(self.v_proj(source), split, h=self.n_heads)
         if not need_weights and mask is None:  # the fast path, as nanoGPT has it
             p = self.dropout.p if self.training else 0.0
             if bias is not None and causal:  # one additive mask: the bias, -inf on the future

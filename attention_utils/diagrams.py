@@ -1,6 +1,6 @@
 """Diagrams of the mechanisms of attention, drawn from the real numbers of a name.
 
-What a query, a key and a value do, the matrix form, the mask, the heads.
+What a query, a key and a value do, the matrix form, the mask, the heads, cross-attention.
 
 Each function takes the tensors a notebook has just computed and the characters of its name,
 and draws the mechanism with those characters and those numbers, so a picture cannot drift
@@ -391,4 +391,34 @@ def heads_split_join(word: Sequence[str], x, weights, n_heads: int):
         parse_math=False,
     )
     fig.suptitle(f"{n_heads} heads on {''.join(chars)}", y=0.99, parse_math=False)
+    return fig
+
+
+def cross_attention(source: Sequence[str], written: Sequence[str], weights, least: float = 0.1):
+    """Cross-attention as lines: the encoder's characters (``source``, the keys and values) on
+    top, the decoder's (``written``, the queries) below, and a line from each written
+    character to each source character it gives at least ``least`` of its weight, as thick and
+    as dark as that weight (``weights (T_written, T_source)``, rows summing to 1). The largest
+    weight of each row is printed under its character. Returns the Figure."""
+    w = _numpy(weights)
+    if w.ndim != 2:
+        raise ValueError(f"weights must be (T_written, T_source), got shape {w.shape}")
+    top, bottom = _characters(source, w.shape[1]), _characters(written, w.shape[0])
+    width = max(len(top), len(bottom))
+    fig, ax = plt.subplots(figsize=(0.62 * width + 1.8, 3.0))
+    for j, ch in enumerate(top):
+        _box(ax, j, 2.0, 0.7, 0.5, ch, face=ROLE_COLOURS["key"], size=12)
+    for i, ch in enumerate(bottom):
+        _box(ax, i, 0.0, 0.7, 0.5, ch, face=ROLE_COLOURS["query"], size=12)
+        best = int(w[i].argmax())
+        ax.text(i, -0.5, f"{w[i, best]:.2f}", ha="center", va="top", fontsize=8)
+        for j in range(len(top)):
+            if w[i, j] >= least:
+                _arrow(ax, (i, 0.28), (j, 1.72), width=0.5 + 3.5 * w[i, j], alpha=w[i, j])
+    ax.text(-0.9, 2.0, "read\n(keys)", ha="right", va="center", fontsize=9)
+    ax.text(-0.9, 0.0, "written\n(queries)", ha="right", va="center", fontsize=9)
+    ax.set_xlim(-2.4, width - 0.4)
+    ax.set_ylim(-0.9, 2.5)
+    ax.axis("off")
+    ax.set_title(f"cross-attention: lines for weights of at least {least}", fontsize=10)
     return fig

@@ -86,3 +86,24 @@ def resolve_device(device) -> torch.device:
         raise ValueError(
             f"unknown device {device!r}; expected 'cpu', 'cuda', 'mps' or 'auto'"
         ) from e
+
+
+def largest_tensor(fn, *args) -> int:
+    """Run ``fn(*args)`` and return the size in bytes of the largest tensor any PyTorch
+    operation produced while it ran (a measure of the memory a layer needs at once: for
+    attention the ``(T, T)`` scores, for a recurrence the ``(T, d)`` states)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class _Largest(TorchDispatchMode):
+        size = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(t, torch.Tensor):
+                    self.size = max(self.size, t.numel() * t.element_size())
+            return out
+
+    with _Largest() as mode:
+        fn(*args)
+    return mode.size

@@ -110,3 +110,20 @@ def test_heads_split_join_draws_one_panel_per_head_and_checks_its_input():
     assert "head 1: features 4-7" in drawn and any("(5, 8)" in t for t in drawn)
     with pytest.raises(ValueError, match="3 heads"):
         heads_split_join("^ravi", x, w, n_heads=3)
+
+
+def test_cross_attention_draws_a_line_per_weight_above_the_least_and_each_rows_largest():
+    from matplotlib.patches import FancyArrowPatch
+
+    from attention_utils.diagrams import cross_attention
+
+    w = torch.tensor([[0.05, 0.15, 0.8], [0.5, 0.5, 0.0]])
+    fig = cross_attention("ab$", "xy", w, least=0.1)
+    arrows = [p for ax in fig.axes for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 4  # 0.15 and 0.8 of the first row, 0.5 and 0.5 of the second
+    widths = sorted(round(a.get_linewidth(), 3) for a in arrows)
+    assert widths == sorted(round(0.5 + 3.5 * x, 3) for x in (0.15, 0.8, 0.5, 0.5))
+    drawn = texts(fig)
+    assert {"a", "b", "$", "x", "y", "0.80", "0.50"} <= set(drawn)
+    with pytest.raises(ValueError, match="3 characters"):
+        cross_attention("abc", "xyz", w)
