@@ -291,6 +291,32 @@ class MultiHeadAttention(nn.Module):
         out = self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)"))
         return out, weights
 
+    def forward_cached(self, x: torch.Tensor, cache: dict | None, bias: torch.Tensor | None = None):
+        """Causal attention for new positions only, with a **KV cache** (for generation).
+
+        ``x (B, n, d_model)``: the positions after the ``t`` ones whose keys and values are in
+        ``cache`` (``{"k", "v"}``, each ``(B, H, t, d_head)``; ``None`` when ``t = 0``). Their
+        queries meet the cached keys and their own, each only the keys at or before its
+        position; ``bias`` (broadcastable to ``(B, H, n, t + n)``) is added to the scores.
+        Returns ``(out (B, n, d_model), cache)``, the cache now holding ``t + n`` positions:
+        the same outputs as :meth:`forward` with ``causal=True`` on all ``t + n`` positions,
+        at the cost of ``n`` rows instead of ``t + n``."""
+        split = "b t (h d) -> b h t d"
+        q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
+        k = einops.rearrange(self.k_proj(x), split, h=self.n_heads)
+        v = einops.rearrange(self.v_proj(x), split, h=self.n_heads)
+        if cache is not None:
+            k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+        n, total = x.shape[1], k.shape[2]
+        keys = torch.arange(total, device=x.device)
+        mask = keys[None, :] <= (total - n + torch.arange(n, device=x.device))[:, None]
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
+        if bias is not None:
+            scores = scores + bias
+        weights = masked_softmax(scores, mask)
+        out = self.out_proj(einops.rearrange(weights @ v, "b h t d -> b t (h d)"))
+        return out, {"k": k, "v": v}
+
     @torch.no_grad()
     def load_from_torch(self, mha: nn.MultiheadAttention) -> MultiHeadAttention:
         """Copy the weights of a ``torch.nn.MultiheadAttention`` (batch_first, same sizes)."""

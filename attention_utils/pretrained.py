@@ -97,7 +97,7 @@ def _cache_key(names: Sequence[str], model_config: ModelConfig, train_config: Tr
             "model": asdict(model_config),
             "train": asdict(train_config),
             "dtype": str(EXACT),
-            "v": 3,
+            "v": 4,  # 4: the history keeps every batch's loss
         },
         sort_keys=True,
     )

@@ -19,12 +19,18 @@ def sample(
     temperature: float = 1.0,
     seed: int | None = 0,
     max_len: int | None = None,
+    cache: bool = True,
 ) -> list[str]:
     """Draw ``n`` names, one character at a time, from ``softmax(logits / temperature)``.
 
     Each name starts from ``^`` and ends at ``$`` (or after ``max_len`` letters, by default
     the model's ``block_size - 1``, or 20). A lower temperature picks likely letters more
     often; a higher one flattens the choice. The same ``seed`` gives the same names.
+
+    With ``cache`` (the default) a model that has ``forward_cached`` (the transformer) keeps
+    each layer's keys and values from step to step (a KV cache) and computes only the new
+    character's row; without it, every step runs the model on the whole name so far. The
+    names are the same either way.
     """
     if not temperature > 0:  # NaN too
         raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -40,15 +46,21 @@ def sample(
         done = torch.zeros(n, dtype=torch.bool)
         end = table.stoi[END]
         device = next(iter(model.parameters()), torch.zeros(0)).device
+        cached = cache and hasattr(model, "forward_cached")
+        past, new = None, idx
         with one_thread():
             for _ in range(max_len):
-                logits, _ = model(idx.to(device))
+                if cached:
+                    logits, past = model.forward_cached(new.to(device), past)
+                else:
+                    logits, _ = model(idx.to(device))
                 logits = logits[:, -1].double().cpu() / temperature
                 logits[:, start] = float("-inf")  # ^ only ever starts a name
                 probs = torch.softmax(logits, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=gen)[:, 0]
                 nxt[done] = end
                 idx = torch.cat([idx, nxt[:, None]], dim=1)
+                new = nxt[:, None]
                 done |= nxt == end
                 if done.all():
                     break

@@ -123,7 +123,8 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Loss curves of a training run: at each evaluation ``step``, the NLL on both splits."""
+    """Loss curves of a training run: at each evaluation ``step``, the NLL on both splits;
+    ``batch_loss``: the loss of every step's batch, as training saw it."""
 
     steps: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -131,6 +132,7 @@ class History:
     best_step: int = 0
     best_val: float = float("inf")
     seconds: float = 0.0
+    batch_loss: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -234,6 +236,7 @@ def train_model(
                 _, loss = model(idx[:, :width], targets[:, :width])
                 if not torch.isfinite(loss):
                     _diverged(step + 1, opt.param_groups[0]["lr"], loss.item(), config)
+                history.batch_loss.append(loss.item())
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -69,6 +69,17 @@ class Block(nn.Module):
         x = x + self.mlp(self.ln2(x))
         return x, weights
 
+    def forward_cached(self, x: torch.Tensor, cache: dict | None):
+        """:meth:`forward` (causal) for the new positions ``x (B, n, d_model)`` only, the
+        earlier ones' keys and values in ``cache``; returns ``(x, cache)``."""
+        total = n = x.shape[1]
+        if cache is not None:
+            total += cache["k"].shape[2]
+        bias = self.rel(total)[:, total - n :] if self.rel is not None else None
+        out, cache = self.attn.forward_cached(self.ln1(x), cache, bias=bias)
+        x = x + self.drop(out)
+        return x + self.mlp(self.ln2(x)), cache
+
 
 class CausalTransformer(nn.Module):
     """A small decoder-only transformer over characters.
@@ -122,6 +133,32 @@ class CausalTransformer(nn.Module):
         self.last_weights = weights
         logits = self.head(self.ln_f(x))
         return logits, next_char_loss(logits, targets)
+
+    @torch.no_grad()
+    def forward_cached(self, idx: torch.Tensor, cache: list[dict] | None = None):
+        """Generation with a KV cache: the logits of the new characters ``idx (B, n)`` that
+        follow the ones already read, whose keys and values are in ``cache`` (one dict per
+        layer, from the last call; ``None`` to start). Returns ``(logits (B, n, vocab_size),
+        cache)``. The same logits as ``forward`` on the whole sequence (causal), while each
+        step computes the new characters' rows only. Eval mode (no dropout) is the caller's."""
+        check_idx(idx, self.config.vocab_size)
+        start = cache[0]["k"].shape[2] if cache else 0
+        if start + idx.shape[1] > self.config.block_size:
+            raise ValueError(
+                f"idx: {start} cached and {idx.shape[1]} new characters are more than "
+                f"block_size={self.config.block_size}"
+            )
+        x = self.tok_emb(idx)
+        if self.pos is not None:
+            at = torch.arange(start, start + idx.shape[1], device=idx.device)
+            x = x + self.pos.table(at)
+        x = self.drop(x)
+        cache = cache or [None] * len(self.blocks)
+        new = []
+        for block, past in zip(self.blocks, cache, strict=True):
+            x, past = block.forward_cached(x, past)
+            new.append(past)
+        return self.head(self.ln_f(x)), new
 
     @torch.no_grad()
     def attention_maps(self, idx: torch.Tensor, causal: bool = True) -> list[torch.Tensor]:
