@@ -73,7 +73,9 @@ def test_the_kv_cache_gives_the_logits_of_the_whole_sequence(positions):
         got.append(logits)
     torch.testing.assert_close(torch.cat(got, dim=1), want, rtol=1e-12, atol=1e-12)
     assert [layer["k"].shape for layer in past] == [(3, 2, 8, 8)] * 2
-    with pytest.raises(ValueError, match="8 cached and 1 new characters are more than block_size=8"):
+    with pytest.raises(
+        ValueError, match="8 cached and 1 new characters are more than block_size=8"
+    ):
         model.forward_cached(idx[:, :1], past)
 
 
