@@ -422,3 +422,143 @@ def cross_attention(source: Sequence[str], written: Sequence[str], weights, leas
     ax.axis("off")
     ax.set_title(f"cross-attention: lines for weights of at least {least}", fontsize=10)
     return fig
+
+
+def _stage(module, key, shapes):
+    def hook(mod, args, out):
+        shapes.setdefault(key, tuple((out[0] if isinstance(out, tuple) else out).shape))
+
+    return module.register_forward_hook(hook)
+
+
+def model_diagram(model, table, name: str):
+    """The causal transformer of notebook 08 as boxes, bottom to top, run on ``name``: the
+    characters of ``^name``, the embedding, one block (layer norm, attention, the residual
+    sum, layer norm, MLP, the residual sum) drawn once for its ``n_layers``, the final norm,
+    the head, and the model's three likeliest next characters after ``^name``. Every size
+    and shape is read from ``model`` and from that run (forward hooks). Returns the Figure."""
+    from attention_utils.models.common import evaluating
+
+    config, block = model.config, model.blocks[0]
+    idx = table.batch(name)
+    shapes = {}
+    parts = {"embedding": model.tok_emb, "norm": block.ln1, "attention": block.attn}
+    parts |= {"mlp": block.mlp, "final": model.ln_f, "head": model.head}
+    hooks = [_stage(m, key, shapes) for key, m in parts.items()]
+    try:
+        with torch.no_grad(), evaluating(model):
+            logits, _ = model(idx)
+    finally:
+        for h in hooks:
+            h.remove()
+    probs = torch.softmax(logits[0, -1].double(), dim=-1)
+    top = torch.topk(probs, 3)
+    nxt = ", ".join(
+        f"{table.itos[int(i)]} {p:.2f}" for p, i in zip(top.values, top.indices, strict=True)
+    )
+    chars = list(table.reads(name))
+    rel = " + a score per distance back" if block.rel is not None else ""
+    tied = ", the embedding's transpose" if config.tie_weights else ""
+    stages = [  # (y, text, shape key, colour)
+        (
+            1.0,
+            f"token embedding: {config.vocab_size} symbols -> {config.d_model} numbers",
+            "embedding",
+            "#dddddd",
+        ),
+        (2.2, "layer norm", "norm", "white"),
+        (3.2, f"causal attention, {config.n_heads} heads{rel}", "attention", ROLE_COLOURS["query"]),
+        (4.2, "+  (the residual: x + attention)", None, "white"),
+        (5.2, "layer norm", None, "white"),
+        (
+            6.2,
+            f"MLP: {config.d_model} -> {config.d_ff}, GELU, -> {config.d_model}",
+            "mlp",
+            ROLE_COLOURS["value"],
+        ),
+        (7.2, "+  (the residual: x + MLP)", None, "white"),
+        (8.4, "final layer norm", "final", "white"),
+        (9.4, f"head: {config.d_model} -> {config.vocab_size} scores{tied}", "head", "#dddddd"),
+    ]
+    fig, ax = plt.subplots(figsize=(7.5, 7.6))
+    for j, ch in enumerate(chars):
+        _box(ax, -1.6 + 3.2 * j / max(len(chars) - 1, 1), 0.0, 0.3, 0.42, ch, size=10)
+    ax.text(2.0, 0.0, f"input ids {tuple(idx.shape)}", va="center", fontsize=8)
+    _arrow(ax, (0, 0.25), (0, 0.75))
+    for k, (y, text, key, face) in enumerate(stages):
+        _box(ax, 0, y, 4.2, 0.5, text, face=face, size=9)
+        if key in shapes:
+            ax.text(2.25, y, str(shapes[key]), va="center", fontsize=8)
+        if k + 1 < len(stages):
+            _arrow(ax, (0, y + 0.27), (0, stages[k + 1][0] - 0.27))
+    for start, end in ((1.6, 4.2), (4.6, 7.2)):  # the residual paths around each sub-layer
+        ax.plot([-2.1, -2.5, -2.5], [start, start, end], color="grey", linewidth=1.2)
+        _arrow(ax, (-2.5, end), (-2.1, end), colour="grey")
+    ax.add_patch(
+        FancyBboxPatch(
+            (-2.8, 1.75),
+            5.85,
+            5.8,
+            boxstyle="round,pad=0.05",
+            fill=False,
+            linestyle="--",
+            edgecolor="grey",
+        )
+    )
+    ax.text(-2.7, 7.75, f"one block, repeated {config.n_layers} times", fontsize=9, color="dimgrey")
+    _arrow(ax, (0, 9.67), (0, 10.1))
+    ax.text(
+        0,
+        10.3,
+        f"next character after {''.join(chars)}: {nxt}",
+        ha="center",
+        fontsize=9,
+        parse_math=False,
+    )
+    ax.set_xlim(-3.0, 3.6)
+    ax.set_ylim(-0.5, 10.7)
+    ax.axis("off")
+    return fig
+
+
+def training_loop(config, history):
+    """One training step as a loop of boxes, with the numbers of ``config`` (a TrainConfig)
+    and of ``history`` (its run): the batch, the loss (first and last batch), the gradients,
+    the clipping, the AdamW step, the weight average, and in the middle how often the
+    validation names are measured and which weights are kept. Returns the Figure."""
+    import math
+
+    losses = history.batch_loss
+    loss = f"{losses[0]:.2f} at step 1, {losses[-1]:.2f} at step {len(losses)}" if losses else ""
+    steps = [
+        f"a batch of {config.batch_size} training names",
+        f"forward: scores and the loss,\n{loss}",
+        "backward: loss.backward(),\na gradient for every weight",
+        "clip the gradient\nto length 1",
+        f"AdamW step: lr {config.lr:g} -> {config.min_lr:g},\nweight decay {config.weight_decay:g}",
+    ]
+    if config.ema:
+        steps.append(f"average the weights:\nema {config.ema:g}")
+    fig, ax = plt.subplots(figsize=(8.5, 5.6))
+    n = len(steps)
+    points = [
+        (3.4 * math.sin(2 * math.pi * k / n), 2.0 * math.cos(2 * math.pi * k / n)) for k in range(n)
+    ]
+    for (x, y), text in zip(points, steps, strict=True):
+        _box(ax, x, y, 3.1, 0.8, text, size=8.5)
+    for k in range(n):
+        (x0, y0), (x1, y1) = points[k], points[(k + 1) % n]
+        a, b = (
+            (x0 + 0.18 * (x1 - x0), y0 + 0.18 * (y1 - y0)),
+            (x0 + 0.82 * (x1 - x0), y0 + 0.82 * (y1 - y0)),
+        )
+        _arrow(ax, a, b)
+    middle = (
+        f"{config.steps} steps\n\nevery {config.eval_every} steps: the loss\non the validation names;\n"
+        f"kept: the best, step {history.best_step}"
+    )
+    ax.text(0, 0, middle, ha="center", va="center", fontsize=9)
+    ax.set_xlim(-5.1, 5.1)
+    ax.set_ylim(-2.6, 2.6)
+    ax.axis("off")
+    return fig

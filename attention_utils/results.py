@@ -58,19 +58,19 @@ def summary(row: dict) -> tuple[float, float | None, float]:
     return statistics.mean(nll), se, statistics.mean(row["seconds"])
 
 
-def format_table(result: dict) -> str:
-    """The result's rows as a fixed-width table: parameters, mean NLL ± s.e., seconds per fold
-    (on the machine that ran the benchmark)."""
+def format_table(result: dict, seconds: bool = True) -> str:
+    """The result's rows as a fixed-width table: parameters, mean NLL ± s.e., and with
+    ``seconds`` the training seconds per fold (on the machine that ran the benchmark)."""
     width = max(len(r["model"]) for r in result["rows"])
-    head = f"{'model':<{width}}  {'parameters':>10}  {'val NLL':>8}  {'± s.e.':>6}  {'train s / fold':>14}"
+    head = f"{'model':<{width}}  {'parameters':>10}  {'val NLL':>8}  {'± s.e.':>6}"
+    if seconds:
+        head += f"  {'train s / fold':>14}"
     lines = [head, "-" * len(head)]
     for row in result["rows"]:
-        mean, se, seconds = summary(row)
+        mean, se, took = summary(row)
         se_text = "–" if se is None else f"{se:.3f}"
-        lines.append(
-            f"{row['model']:<{width}}  {row['parameters']:>10,}  {mean:>8.3f}  {se_text:>6}  "
-            f"{seconds:>14.2f}"
-        )
+        line = f"{row['model']:<{width}}  {row['parameters']:>10,}  {mean:>8.3f}  {se_text:>6}"
+        lines.append(line + (f"  {took:>14.2f}" if seconds else ""))
     return "\n".join(lines)
 
 

@@ -127,3 +127,41 @@ def test_cross_attention_draws_a_line_per_weight_above_the_least_and_each_rows_l
     assert {"a", "b", "$", "x", "y", "0.80", "0.50"} <= set(drawn)
     with pytest.raises(ValueError, match="3 characters"):
         cross_attention("abc", "xyz", w)
+
+
+def _tiny_model():
+    from attention_utils.models import CausalTransformer, ModelConfig
+    from attention_utils.vocab import CharTable
+
+    table = CharTable.from_names(["ravi", "asha"])
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=len(table), d_model=12, n_heads=3, n_layers=3, d_ff=20)
+    return CausalTransformer(config), table
+
+
+def test_model_diagram_reads_its_sizes_and_shapes_from_the_model_and_the_run():
+    from attention_utils.diagrams import model_diagram
+
+    model, table = _tiny_model()
+    model.train()
+    drawn = " | ".join(texts(model_diagram(model, table, "ravi")))
+    assert "causal attention, 3 heads" in drawn and "repeated 3 times" in drawn
+    assert "MLP: 12 -> 20, GELU, -> 12" in drawn and "(1, 5, 12)" in drawn
+    assert f"(1, 5, {len(table)})" in drawn  # the head's scores: 5 positions, every symbol
+    assert model.training  # its mode is given back
+    probs = torch.softmax(model.eval()(table.batch("ravi"))[0][0, -1], -1)
+    best = table.itos[int(probs.argmax())]
+    assert f"next character after ^ravi: {best} {probs.max():.2f}" in drawn
+
+
+def test_training_loop_draws_the_numbers_of_its_config_and_run():
+    from attention_utils.diagrams import training_loop
+    from attention_utils.train import History, TrainConfig
+
+    history = History(batch_loss=[3.1, 2.5, 2.25], best_step=3)
+    drawn = " | ".join(texts(training_loop(TrainConfig(steps=3, batch_size=7, ema=0.9), history)))
+    assert "a batch of 7 training names" in drawn
+    assert "3.10 at step 1, 2.25 at step 3" in drawn
+    assert "ema 0.9" in drawn and "step 3" in drawn
+    no_ema = " | ".join(texts(training_loop(TrainConfig(steps=3, ema=0.0), history)))
+    assert "average the weights" not in no_ema

@@ -59,3 +59,14 @@ def test_a_result_is_stale_when_its_names_configs_precision_or_steps_differ():
     ]
     other = {"GRU": {"model": {"d": 1}, "train": {}}}
     assert results.stale(RESULT, ["asha", "ravi"], other) == ["the GRU configs have changed since"]
+
+
+def test_the_table_for_students_leaves_the_seconds_out():
+    from attention_utils.results import format_table
+
+    result = {
+        "rows": [{"model": "GRU", "parameters": 10, "nll": [2.0, 2.1], "seconds": [1.5, 2.5]}]
+    }
+    with_seconds, without = format_table(result), format_table(result, seconds=False)
+    assert "train s / fold" in with_seconds and "2.00" in with_seconds.splitlines()[-1]
+    assert "train s / fold" not in without and without.splitlines()[-1].rstrip().endswith("0.050")
