@@ -115,6 +115,7 @@ def test_training_is_the_same_twice_and_lowers_the_loss(cls):
     for k in states[0]:
         torch.testing.assert_close(states[0][k], states[1][k], rtol=0, atol=0)
     assert runs[0].loss[-1] < runs[0].loss[0]
+    assert all(torch.equal(v, v.float().double()) for v in states[0].values())  # float32's grid
 
 
 def test_train_reversal_refuses_a_budget_of_nothing():

@@ -235,7 +235,13 @@ def train_reversal(
 ) -> ReversalRun:
     """Train ``model`` in place to reverse ``names``: AdamW, ``steps`` batches of
     ``batch_size`` names drawn with a generator seeded by ``seed``, the learning rate
-    decaying from ``lr`` to ``lr / 10`` along a cosine, one CPU thread. Returns the loss curve."""
+    decaying from ``lr`` to ``lr / 10`` along a cosine, one CPU thread. Returns the loss curve.
+
+    Build the model in float64 (:func:`~attention_utils.runtime.exact`). After every step
+    its weights are rounded to float32's precision (and kept in float64): processors differ
+    in the last digits of float64 sums, and this task's training, which finds the right
+    letters suddenly, would grow those digits into another model; rounded, every CPU keeps
+    the same weights."""
     if steps < 1 or batch_size < 1 or record_every < 1:
         raise ValueError(
             f"steps, batch_size, record_every must be >= 1, got {steps}, {batch_size}, {record_every}"
@@ -262,6 +268,9 @@ def train_reversal(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
+            with torch.no_grad():  # see the docstring: the same model on every CPU
+                for param in model.parameters():
+                    param.copy_(param.float())
             total += loss.item()
             if (step + 1) % record_every == 0 or step + 1 == steps:
                 run.steps.append(step + 1)
