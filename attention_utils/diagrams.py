@@ -480,7 +480,7 @@ def model_diagram(model, table, name: str):
         (8.4, "final layer norm", "final", "white"),
         (9.4, f"head: {config.d_model} -> {config.vocab_size} scores{tied}", "head", "#dddddd"),
     ]
-    fig, ax = plt.subplots(figsize=(7.5, 7.6))
+    fig, ax = plt.subplots(figsize=(7.2, 6.0))
     for j, ch in enumerate(chars):
         _box(ax, -1.6 + 3.2 * j / max(len(chars) - 1, 1), 0.0, 0.3, 0.42, ch, size=10)
     ax.text(2.0, 0.0, f"input ids {tuple(idx.shape)}", va="center", fontsize=8)
