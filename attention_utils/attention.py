@@ -269,10 +269,7 @@ class MultiHeadAttention(nn.Module):
         if causal and (need_weights or mask is not None):
             cm = causal_mask(T, device=x.device)
             mask = cm if mask is None else mask & cm
-        split = "b t (h d) -> b h t d"
-        q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
-        k = einops.rearrange(self.k_proj(source), split, h=self.n_heads)
-        v = einops.rearrange(self.v_proj(source), split, h=self.n_heads)
+        q, k, v = self._heads(x, source)
         if not need_weights and mask is None:  # the fast path, as nanoGPT has it
             p = self.dropout.p if self.training else 0.0
             if bias is not None and causal:  # one additive mask: the bias, -inf on the future
@@ -283,13 +280,26 @@ class MultiHeadAttention(nn.Module):
             )
             return self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)")), None
         _check_qkv(q, k, v, mask)
+        return self._attend(q, k, v, mask, bias)
+
+    def _heads(self, x: torch.Tensor, source: torch.Tensor):
+        """Queries from ``x``, keys and values from ``source``, each split into heads:
+        ``(B, T, d_model)`` -> ``(B, H, T, d_head)``."""
+        split = "b t (h d) -> b h t d"
+        q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
+        k = einops.rearrange(self.k_proj(source), split, h=self.n_heads)
+        v = einops.rearrange(self.v_proj(source), split, h=self.n_heads)
+        return q, k, v
+
+    def _attend(self, q, k, v, mask, bias):
+        """Scaled scores (plus ``bias``), the masked softmax, the weighted sum of the values,
+        the heads joined and projected: ``(out (B, T_q, d_model), weights)``."""
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
         if bias is not None:
             scores = scores + bias
         weights = masked_softmax(scores, mask)
         heads = self.dropout(weights) @ v  # (B, H, T, d_head)
-        out = self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)"))
-        return out, weights
+        return self.out_proj(einops.rearrange(heads, "b h t d -> b t (h d)")), weights
 
     def forward_cached(self, x: torch.Tensor, cache: dict | None, bias: torch.Tensor | None = None):
         """Causal attention for new positions only, with a **KV cache** (for generation).
@@ -301,20 +311,12 @@ class MultiHeadAttention(nn.Module):
         Returns ``(out (B, n, d_model), cache)``, the cache now holding ``t + n`` positions:
         the same outputs as :meth:`forward` with ``causal=True`` on all ``t + n`` positions,
         at the cost of ``n`` rows instead of ``t + n``."""
-        split = "b t (h d) -> b h t d"
-        q = einops.rearrange(self.q_proj(x), split, h=self.n_heads)
-        k = einops.rearrange(self.k_proj(x), split, h=self.n_heads)
-        v = einops.rearrange(self.v_proj(x), split, h=self.n_heads)
+        q, k, v = self._heads(x, x)
         if cache is not None:
             k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
         n, total = x.shape[1], k.shape[2]
-        keys = torch.arange(total, device=x.device)
-        mask = keys[None, :] <= (total - n + torch.arange(n, device=x.device))[:, None]
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
-        if bias is not None:
-            scores = scores + bias
-        weights = masked_softmax(scores, mask)
-        out = self.out_proj(einops.rearrange(weights @ v, "b h t d -> b t (h d)"))
+        mask = causal_mask(total, device=x.device)[total - n :]  # the rows of the new positions
+        out, _ = self._attend(q, k, v, mask, bias)
         return out, {"k": k, "v": v}
 
     @torch.no_grad()

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from attention_utils.models.common import evaluating
 from attention_utils.plotting import CMAP, DIVERGING, MASK_COLOURS, text_colour
 
 #: The colours of the three roles, used in every diagram (Okabe-Ito: told apart by most
@@ -437,8 +438,6 @@ def model_diagram(model, table, name: str):
     sum, layer norm, MLP, the residual sum) drawn once for its ``n_layers``, the final norm,
     the head, and the model's three likeliest next characters after ``^name``. Every size
     and shape is read from ``model`` and from that run (forward hooks). Returns the Figure."""
-    from attention_utils.models.common import evaluating
-
     config, block = model.config, model.blocks[0]
     idx = table.batch(name)
     shapes = {}

@@ -107,3 +107,18 @@ def largest_tensor(fn, *args) -> int:
     with _Largest() as mode:
         fn(*args)
     return mode.size
+
+
+def median_seconds(call, *args, repeats: int = 5) -> float:
+    """The median wall time of ``repeats`` calls of ``call(*args)``, in seconds (this machine's,
+    so it differs from run to run: print it in an output that is not compared)."""
+    import time
+
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call(*args)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[repeats // 2]

@@ -38,3 +38,28 @@ def test_resolve_device_names_what_it_accepts():
     assert resolve_device(None) == resolve_device("auto") == default_device()
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         resolve_device("gpu0")
+
+
+def test_median_seconds_times_each_call_and_takes_the_middle_one():
+    from attention_utils.runtime import median_seconds
+
+    calls, sleeps = [], iter([0.0, 0.05, 0.01])
+
+    def call():
+        import time
+
+        calls.append(1)
+        time.sleep(next(sleeps))
+
+    assert 0.01 <= median_seconds(call, repeats=3) < 0.05
+    assert len(calls) == 3
+    with pytest.raises(ValueError, match="repeats must be at least 1"):
+        median_seconds(call, repeats=0)
+
+
+def test_median_seconds_passes_its_arguments_on():
+    from attention_utils.runtime import median_seconds
+
+    seen = []
+    median_seconds(seen.append, "x", repeats=2)
+    assert seen == ["x", "x"]

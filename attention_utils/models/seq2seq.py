@@ -26,7 +26,14 @@ import torch
 from torch import nn
 
 from attention_utils.attention import MultiHeadAttention, padding_mask
-from attention_utils.models.common import IGNORE_INDEX, at_least_one, check_idx, evaluating
+from attention_utils.models.common import (
+    IGNORE_INDEX,
+    at_least_one,
+    check_idx,
+    evaluating,
+    next_char_loss,
+)
+from attention_utils.models.transformer import CausalTransformer
 from attention_utils.positions import LearnedPositions
 from attention_utils.runtime import one_thread, set_seed
 from attention_utils.vocab import END, START, CharTable
@@ -139,11 +146,8 @@ class ReversalTransformer(nn.Module):
         self.ln_enc, self.ln_f = nn.LayerNorm(config.d_model), nn.LayerNorm(config.d_model)
         self.head = nn.Linear(config.d_model, config.vocab_size)
         self.last_weights: dict[str, list[torch.Tensor]] = {}
-        for module in self.modules():
-            if isinstance(module, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(module.weight, mean=0.0, std=0.02)
-                if getattr(module, "bias", None) is not None:
-                    nn.init.zeros_(module.bias)
+        for module in self.modules():  # as CausalTransformer's, in this order
+            CausalTransformer._init(module)
 
     def encode(self, src, src_mask):
         """``src (B, S)`` -> the encoder's output ``(B, S, d_model)``."""
@@ -168,7 +172,7 @@ class ReversalTransformer(nn.Module):
 
     def forward(self, src, src_mask, dec_in, targets=None):
         logits = self.decode(self.encode(src, src_mask), src_mask, dec_in)
-        return logits, _loss(logits, targets)
+        return logits, next_char_loss(logits, targets)
 
 
 class ReversalGRU(nn.Module):
@@ -204,15 +208,7 @@ class ReversalGRU(nn.Module):
 
     def forward(self, src, src_mask, dec_in, targets=None):
         logits = self.decode(self.encode(src, src_mask), src_mask, dec_in)
-        return logits, _loss(logits, targets)
-
-
-def _loss(logits, targets):
-    if targets is None:
-        return None
-    return nn.functional.cross_entropy(
-        logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE_INDEX
-    )
+        return logits, next_char_loss(logits, targets)
 
 
 class ReversalRun(NamedTuple):
@@ -250,7 +246,7 @@ def train_reversal(
     gen = torch.Generator().manual_seed(seed)
     data = reversal_batch(list(names), table)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    run, total, start = ReversalRun([], [], 0.0), 0.0, time.perf_counter()
+    run, total, since, start = ReversalRun([], [], 0.0), 0.0, 0, time.perf_counter()
     model.train()
     with one_thread():
         for step in range(steps):
@@ -271,11 +267,11 @@ def train_reversal(
             with torch.no_grad():  # see the docstring: the same model on every CPU
                 for param in model.parameters():
                     param.copy_(param.float())
-            total += loss.item()
+            total, since = total + loss.item(), since + 1
             if (step + 1) % record_every == 0 or step + 1 == steps:
                 run.steps.append(step + 1)
-                run.loss.append(total / (step + 1 - (run.steps[-2] if len(run.steps) > 1 else 0)))
-                total = 0.0
+                run.loss.append(total / since)
+                total, since = 0.0, 0
     model.eval()
     return run._replace(seconds=time.perf_counter() - start)
 
