@@ -43,13 +43,18 @@ def _table_size(T: int, d_model: int, names: str) -> None:
         )
 
 
-def _check_x(x, d_model: int, max_len: int) -> None:
+def _check_x(x, d_model: int, max_len: int, start: int = 0) -> None:
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"x must be a tensor (..., T, d_model), got {type(x).__name__}")
     if x.dim() < 2 or x.shape[-1] != d_model:
         raise ValueError(f"x must be (..., T, d_model={d_model}), got {tuple(x.shape)}")
-    if x.shape[-2] > max_len:
-        raise ValueError(f"sequence of length {x.shape[-2]} is longer than max_len={max_len}")
+    if start < 0 or start + x.shape[-2] > max_len:
+        raise ValueError(
+            f"positions {start} to {start + x.shape[-2] - 1}: a sequence of length "
+            f"{x.shape[-2]} from position {start} does not fit max_len={max_len}"
+            if start
+            else f"sequence of length {x.shape[-2]} is longer than max_len={max_len}"
+        )
 
 
 def sinusoidal_positions(T: int, d_model: int) -> torch.Tensor:
@@ -94,9 +99,11 @@ class LearnedPositions(_Positions):
         super().__init__(max_len, d_model)
         self.table = nn.Embedding(self.max_len, self.d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_x(x, self.d_model, self.max_len)
-        return x + self.table(torch.arange(x.shape[-2], device=x.device))
+    def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """``x + P[start : start + T]``: ``start`` > 0 for characters that follow ``start``
+        earlier ones (generation with a KV cache)."""
+        _check_x(x, self.d_model, self.max_len, start)
+        return x + self.table(torch.arange(start, start + x.shape[-2], device=x.device))
 
 
 class SinusoidalPositions(_Positions):

@@ -226,3 +226,15 @@ def test_relative_positions_give_each_head_a_score_per_distance():
     assert torch.equal(bias[0].diagonal(-1), torch.ones(3))  # the same distance, the same score
     with pytest.raises(ValueError, match="max_len=6"):
         rel(7)
+
+
+def test_learned_positions_from_a_start_are_the_rows_after_it():
+    from attention_utils.positions import LearnedPositions
+
+    torch.manual_seed(0)
+    pos = LearnedPositions(6, 4)
+    x = torch.zeros(1, 6, 4)
+    whole = pos(x)
+    torch.testing.assert_close(pos(x[:, :2], start=4), whole[:, 4:])
+    with pytest.raises(ValueError, match="from position 5 does not fit max_len=6"):
+        pos(x[:, :2], start=5)

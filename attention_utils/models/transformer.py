@@ -149,10 +149,7 @@ class CausalTransformer(nn.Module):
                 f"block_size={self.config.block_size}"
             )
         x = self.tok_emb(idx)
-        if self.pos is not None:
-            at = torch.arange(start, start + idx.shape[1], device=idx.device)
-            x = x + self.pos.table(at)
-        x = self.drop(x)
+        x = self.drop(self.pos(x, start=start) if self.pos is not None else x)
         cache = cache or [None] * len(self.blocks)
         new = []
         for block, past in zip(self.blocks, cache, strict=True):
