@@ -2,8 +2,8 @@
 
 One module per stage of the story: ``data`` (names) -> ``vocab`` (ids) -> ``attention``
 and ``positions`` (weights and outputs) -> ``models`` and ``train`` (a trained model) ->
-``plotting`` (the figures); ``pretrained`` (the trained model of notebooks 08 and 09),
-``analysis`` (what its heads do), ``explorer`` and ``render`` (notebook 09), ``exercises``
+``plotting`` (the figures); ``pretrained`` (the trained model of notebooks 08, 09 and 12),
+``analysis`` (what its heads do), ``explorer`` and ``render`` (notebook 12), ``exercises``
 (the checks of every notebook's exercises).
 """
 

@@ -70,7 +70,7 @@ def attention_profile(weights: Sequence[torch.Tensor], idx: torch.Tensor, table:
 
 def uniform_causal(T: int) -> torch.Tensor:
     """``(T, T)`` causal weights that spread evenly: query i gives ``1 / (i + 1)`` to each key
-    j <= i. What a head does that has learned nothing (see notebook 09)."""
+    j <= i. What a head does that has learned nothing (see notebook 12)."""
     if isinstance(T, bool) or not isinstance(T, int) or not 1 <= T <= 20_000:
         raise ValueError(f"T must be a whole number from 1 to 20,000, got {T!r}")
     w = torch.ones(T, T).tril()

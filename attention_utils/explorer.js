@@ -1,5 +1,5 @@
 // The attention explorer: its controls, heatmaps, next-character table and generated names.
-// One drawing for two places: the widget of notebook 09 (attention_utils/explorer.py, whose
+// One drawing for two places: the widget of notebook 12 (attention_utils/explorer.py, whose
 // numbers come from PyTorch in the kernel) and the explorer page of the site (whose numbers
 // come from site/explorer/page.js, the model in plain JavaScript). Each gives mount() a
 // `source`: {info, compute(state), generate(state)}; it answers with view.show(result) and

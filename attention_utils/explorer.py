@@ -1,4 +1,4 @@
-"""The attention explorer of notebook 09: type a name, see where every character looks.
+"""The attention explorer of notebook 12: type a name, see where every character looks.
 
     >>> from attention_utils.explorer import Explorer
     >>> explorer = Explorer()          # the trained model of notebook 08 (cached or trained)
@@ -89,7 +89,7 @@ def _rounded(values: torch.Tensor) -> list[float]:
 
 
 class Explorer(anywidget.AnyWidget):
-    """The explorer of notebook 09 (see the module doc).
+    """The explorer of notebook 12 (see the module doc).
 
     ``trained``: the ``(model, table, ...)`` of :func:`~attention_utils.pretrained.load_or_train`
     (loaded when not given); ``untrained``: the same model before training (default:

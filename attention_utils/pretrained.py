@@ -1,6 +1,6 @@
-"""The trained model of notebooks 08 and 09: its configs, trained once deterministically, cached.
+"""The trained model of notebooks 08, 09 and 12: its configs, trained once deterministically, cached.
 
-    >>> trained = load_or_train()              # the model of notebooks 08 and 09
+    >>> trained = load_or_train()              # the model of notebooks 08, 09 and 12
     >>> model, table = trained.model, trained.table
 
 - :data:`MODEL_CONFIG` and :data:`TRAIN_CONFIG`: its sizes and how it is trained (fixed
@@ -33,7 +33,7 @@ from attention_utils.runtime import EXACT, exact
 from attention_utils.train import History, TrainConfig, train_model
 from attention_utils.vocab import CharTable
 
-#: The sizes of the model of notebooks 08 and 09 (and of the benchmark): relative positions
+#: The sizes of the model of notebooks 08, 09 and 12 (and of the benchmark): relative positions
 #: (a score per head and distance back), the head tied to the embedding, and no dropout
 #: (weight decay and weight averaging regularise it; ``python -m course.ablations`` in a checkout).
 MODEL_CONFIG = ModelConfig(positions="relative", tie_weights=True, dropout=0.0)

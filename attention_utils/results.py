@@ -1,10 +1,11 @@
-"""The benchmark's committed result, read: its table, paired differences, and whether it is stale.
+"""The benchmark's committed results, read: their tables, paired differences, and whether stale.
 
 ``make bench`` (the maintainers' runner, ``course/bench.py``) trains every model from scratch
-on five folds of the names and writes ``notebooks/bench/cross_validated.json``; notebook 08
-shows it with this module:
+on five folds of the names and writes ``attention_utils/measured/cross_validated.json``;
+``python -m course.ablations`` writes ``ablations.json`` beside it. Both ship with the package,
+so notebook 11 shows them wherever it runs, with this module:
 
-    >>> result = load_result("bench/cross_validated.json")
+    >>> result = measured("cross_validated")
     >>> print(format_table(result))                    # parameters, NLL ± s.e., seconds
     >>> print(versus(result, "transformer", "GRU"))     # the difference, paired fold by fold
     >>> stale(result, load_names())                     # [] when it is what make bench measures
@@ -38,9 +39,22 @@ def recipe_configs(names: list[str]) -> dict[str, dict]:
     return {"model": asdict(model_config), "train": asdict(train_config)}
 
 
+#: The results that ship with the package (``make bench`` and ``course.ablations`` write them).
+MEASURED = Path(__file__).resolve().parent / "measured"
+
+
 def load_result(path: Path | str) -> dict:
     """A result file written by ``make bench`` (``--out``)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def measured(name: str) -> dict:
+    """The committed result ``name`` (``"cross_validated"`` or ``"ablations"``)."""
+    path = MEASURED / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in MEASURED.glob("*.json"))
+        raise FileNotFoundError(f"no measured result {name!r} in {MEASURED} (there are {known})")
+    return load_result(path)
 
 
 def paired(a: list[float], b: list[float]) -> tuple[float, float | None, int]:

@@ -3,7 +3,7 @@
 :func:`fit_ngram` (a count baseline, smoothing chosen on the validation names),
 :func:`train_model` (AdamW on random batches, loss curves, the best weights by validation
 kept), :func:`evaluate` (held-out NLL in nats per character); new names come from
-:mod:`.sampling`. The trained model of notebooks 08 and 09 is in :mod:`.pretrained`.
+:mod:`.sampling`. The trained model of notebooks 08, 09 and 12 is in :mod:`.pretrained`.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ class CharTable:
 
 # --------------------------------------------------------------------------- typed names
 
-#: What the explorers (notebook 09's and the site's page) say about a typed name a model cannot
+#: What the explorers (notebook 12's and the site's page) say about a typed name a model cannot
 #: read; ``format`` fills in reprs and numbers. The page gets these templates in its data file.
 MESSAGES = {
     "empty": "type a name (letters a-z)",

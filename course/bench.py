@@ -13,7 +13,7 @@ GRU of :data:`BASELINES`, the series' transformer of :func:`attention_utils.pret
 it prints the parameters, the mean held-out NLL over the folds in nats per character (end token
 counted once per name) with its standard error, and the mean training seconds per fold on one
 CPU thread (for the counts: counting plus choosing the smoothing). The raw per-fold numbers,
-the configs and the checksum of the names go into a JSON file (``--out``), which notebook 08
+the configs and the checksum of the names go into a JSON file (``--out``), which notebook 11
 reads with :mod:`attention_utils.results`. Only maintainers run this: it is not in the wheel.
 """
 
@@ -54,7 +54,7 @@ BASELINES = {
         TrainConfig(device="cpu", lr=3e-3, warmup=20, eval_every=50),
     ),
 }
-#: Where the result goes unless ``--out`` says otherwise (``make bench``: notebooks/bench/).
+#: Where the result goes unless ``--out`` says otherwise (``make bench``: attention_utils/measured/).
 DEFAULT_OUT = data.DATA_DIR / "bench" / "cross_validated.json"
 #: The count baselines and the order of their n-grams.
 COUNTS = {"bigram counts": 2, "trigram counts": 3}
@@ -146,7 +146,7 @@ def run(names: list[str], folds: int = 5, steps: int | None = None, models=MODEL
 
 
 def explorer_redraws(repeats: int = 3) -> list[float]:
-    """Milliseconds the kernel takes for each change of notebook 09's explorer as a reader
+    """Milliseconds the kernel takes for each change of notebook 12's explorer as a reader
     drives it: ``repeats`` times over, a name typed letter by letter, both models and both
     mask settings (each computes the weights and probabilities the browser draws; a layer or a
     head is chosen in the browser alone, and the browser tests time the drawing).
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.explorer:
         times = sorted(explorer_redraws(args.repeats))
         print(
-            f"explorer of notebook 09, the kernel's part of {len(times)} changes: median {statistics.median(times):.1f}"
+            f"explorer of notebook 12, the kernel's part of {len(times)} changes: median {statistics.median(times):.1f}"
             f" ms, 90th percentile {times[int(0.9 * len(times))]:.1f} ms, slowest {times[-1]:.1f}"
             f" ms (torch {torch.__version__}, {platform.machine()})"
         )

@@ -11,7 +11,7 @@ The sources are put together in ``build/site-src/``: ``site/_config.yml``, a gen
 ``_toc.yml``, the landing page (``site/index.md`` with the map of the series filled in),
 thumbnails, copies of the notebooks, the explorer page with the trained model
 (:mod:`course.webexplorer`), and a local copy of MathJax from ``site/node_modules``
-(installed by ``npm ci`` in ``site/``), so no page needs a CDN. Notebook 09's live explorer
+(installed by ``npm ci`` in ``site/``), so no page needs a CDN. Notebook 12's live explorer
 is shown as the picture it leaves (its widget needs a kernel); the explorer page is the live
 one.
 """

@@ -6,7 +6,7 @@ A student's home folder is made as a hub makes it: the series pulled as nbgitpul
 (``git clone --depth 1`` of this repository's HEAD into ``attention-names/``), the names file
 in the package's cache folder (``ATTENTION_NAMES_DATA``), no trained model yet. Then every
 notebook runs top to bottom in its own fresh kernel, in order, from that home (so notebook
-08 trains the model and caches it there, and notebook 09 loads it), while a thread samples
+08 trains the model and caches it there, and notebook 12 loads it), while a thread samples
 the kernel process and its children with psutil every 50 ms: the peak resident memory (RSS)
 and the CPU seconds (user + system) the kernel used from its start to its last cell. The
 table it prints, and the disk the home folder needs afterwards, are what the teacher's guide

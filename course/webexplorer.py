@@ -1,9 +1,9 @@
-"""The explorer page of the site: the trained model of notebooks 08-09 exported for the browser.
+"""The explorer page of the site: the trained model of notebooks 08, 09 and 12 exported for the browser.
 
     python -m course.webexplorer --out DIR     # explorer.html + explorer/ (make site does it)
 
 The page (``site/explorer/``: HTML, CSS and a hand-written forward pass in JavaScript, drawn by
-notebook 09's own drawing, :data:`attention_utils.explorer.DRAWING`) reads
+notebook 12's own drawing, :data:`attention_utils.explorer.DRAWING`) reads
 ``explorer/model.js``, written here: the weights of the trained model (from the cache of
 :func:`~attention_utils.pretrained.load_or_train`, trained if absent) and of the same model
 before training (:func:`~attention_utils.pretrained.untrained_model`), as base64 float32, with
@@ -219,7 +219,7 @@ def numpy_forward(weights: dict, ids: list[int], n_heads: int, causal: bool = Tr
 
 
 def torch_reference(model: CausalTransformer, table: CharTable, name: str, causal: bool = True):
-    """PyTorch's ``(maps, probs)`` for ``^name``, as notebook 09's explorer computes them: maps
+    """PyTorch's ``(maps, probs)`` for ``^name``, as notebook 12's explorer computes them: maps
     per layer ``(n_heads, T, T)``, probs ``(T, V)``."""
     maps, probs = read_name(model, table, name, causal)
     return [m.numpy() for m in maps], probs.numpy()

@@ -8,6 +8,7 @@ from dataclasses import fields
 
 import pytest
 
+from attention_utils import results
 from attention_utils.models import ModelConfig
 from attention_utils.train import TrainConfig
 from course import ablations
@@ -60,3 +61,36 @@ def test_bad_arguments_exit_with_a_message(argv, said, capsys):
     assert stop.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and said in err
+
+
+def test_out_writes_every_variant_and_the_gru_fold_by_fold(names_file, tmp_path, capsys):
+    out = tmp_path / "ablations.json"
+    argv = ["--names", str(names_file), "--folds", "2", "--steps", "2", "--only", "0", "2"]
+    assert ablations.main([*argv, "--out", str(out)]) == 0
+    result = results.load_result(out)
+    names = list(ablations.VARIANTS)
+    assert [row["model"] for row in result["rows"]] == [names[0], names[2], "GRU"]
+    assert result["rows"][1]["train_fields"] == {"ema": 0.0}
+    assert all(len(row["nll"]) == 2 for row in result["rows"])
+    assert result["steps_override"] == 2 and result["folds"] == 2
+    assert str(out) in capsys.readouterr().out
+
+
+def test_the_committed_ablations_are_what_the_command_measures_now():
+    """Notebook 11 shows attention_utils/measured/ablations.json: measured with the current
+    recipe and names, on 5 folds, every variant (``python -m course.ablations --out ...``)."""
+    from support import NAMES_FILE
+
+    from attention_utils.data import read_names_file
+
+    result = results.measured("ablations")
+    reasons = results.stale(result, read_names_file(NAMES_FILE))
+    assert reasons == [], f"ablations.json is stale ({'; '.join(reasons)}): run the command again"
+    assert result["folds"] == 5
+    rows = {row["model"]: row for row in result["rows"]}
+    assert list(rows) == [*ablations.VARIANTS, "GRU"]
+    for name, (model_fields, train_fields) in ablations.VARIANTS.items():
+        assert (rows[name]["model_fields"], rows[name]["train_fields"]) == (
+            model_fields,
+            train_fields,
+        ), f"{name}: measured with other fields than VARIANTS gives now"

@@ -161,16 +161,15 @@ def test_explorer_benchmark_times_every_change(capsys):
 
 
 def test_the_committed_result_is_what_make_bench_measures_now():
-    """Notebook 08 shows notebooks/bench/cross_validated.json: it must be measured with the
+    """Notebook 11 shows attention_utils/measured/cross_validated.json: it must be measured with the
     current configs of every model and the current names (``make bench`` writes it again)."""
-    from pathlib import Path
 
     from support import NAMES_FILE
 
     from attention_utils.data import read_names_file
 
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "bench" / "cross_validated.json"
-    result = results.load_result(path)
+    path = results.MEASURED / "cross_validated.json"
+    result = results.measured("cross_validated")
     names = read_names_file(NAMES_FILE)
     reasons = results.stale(result, names, bench.configs(names))
     assert reasons == [], f"{path} is stale ({'; '.join(reasons)}): run make bench"

@@ -90,14 +90,14 @@ def test_every_notebook_runs_in_colab_and_pip_replaces_nothing_colab_has(noteboo
     assert "installing" in said and "1165 names ready" in said, said
     assert RESTART not in said, said  # nothing Colab had loaded was replaced: Run all is enough
     assert set(changed) == {"attention-names"}, f"pip changed Colab's packages: {changed}"
-    if notebook == "09_explorer.ipynb":
+    if notebook == "12_explorer.ipynb":
         shown = [
             o.data
             for c in nb.cells
             for o in c.get("outputs", [])
             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
         ]
-        assert shown, "notebook 09 shows no explorer"
+        assert shown, "notebook 12 shows no explorer"
         explorer = shown[0]
         assert "image/png" in explorer and explorer["text/plain"].startswith("Attention explorer")
 

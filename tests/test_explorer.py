@@ -1,4 +1,4 @@
-"""The explorer of notebook 09: what the kernel computes for each change of its traits, the
+"""The explorer of notebook 12: what the kernel computes for each change of its traits, the
 messages for names it cannot read, the names it writes, and its static view.
 
 The traits are set as the browser's drawing sets them (which calls the observers), without a

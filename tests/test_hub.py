@@ -57,9 +57,9 @@ def test_a_hub_under_a_path_and_a_fork(tmp_path):
 def test_the_command_prints_the_link(capsys):
     assert hub.main(["link", "--hub", "https://hub.example.edu"]) == 0
     assert capsys.readouterr().out.strip() == nbgitpuller_url("https://hub.example.edu")
-    hub.main(["link", "--hub", "http://127.0.0.1:8000", "--notebook", "09_explorer.ipynb"])
+    hub.main(["link", "--hub", "http://127.0.0.1:8000", "--notebook", "12_explorer.ipynb"])
     printed = capsys.readouterr().out.strip()
-    assert query(printed)["urlpath"].endswith("/notebooks/09_explorer.ipynb")
+    assert query(printed)["urlpath"].endswith("/notebooks/12_explorer.ipynb")
 
 
 @pytest.mark.parametrize(

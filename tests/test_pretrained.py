@@ -1,4 +1,4 @@
-"""attention_utils.pretrained: the model of notebooks 08-09 trains once, is cached, and loads the same."""
+"""attention_utils.pretrained: the model of notebooks 08, 09 and 12 trains once, is cached, and loads the same."""
 
 from __future__ import annotations
 

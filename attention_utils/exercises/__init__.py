@@ -1,6 +1,6 @@
 """Self-checks for the exercises at the end of every notebook.
 
-Each notebook has a module here (``nb01`` ... ``nb09``) with one ``check_...`` function per
+Each notebook has a module here (``nb01`` ... ``nb12``) with one ``check_...`` function per
 exercise. A check accepts any correct answer and, for a wrong one, says *what* is wrong
 (wrong shape, rows that do not sum to 1, off by the scale factor, ...) without giving the
 solution away. It returns a :class:`Result`, shown in a notebook as a one-line verdict::

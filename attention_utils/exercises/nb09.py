@@ -1,22 +1,16 @@
-"""Checks for the exercises of notebook 09 (the explorer).
+"""Checks for the exercises of notebook 09 (reading the trained model).
 
-1. :func:`check_uniform_prediction`: predict what a head of the *untrained* model does,
-   ``fn(T)`` -> ``(T, T)`` weights, then compare the prediction with the model;
-2. :func:`check_mean_entropy`: how spread out attention is, ``fn(weights (..., T, T))`` ->
-   the mean entropy of its rows, in nats;
-3. :func:`check_most_peaked`: the name of :data:`CANDIDATES` whose attention in the trained
-   model's last layer is the most peaked (lowest mean entropy);
-4. :func:`check_last_row_prediction`: whether the last row of weights changes when the mask
-   is turned off, in layer 0 and in layer 1, predicted before it is computed.
+1. :func:`check_strongest_prediction`: predict which kind of key the trained heads lean on most,
+   as a multiple of an even spread;
+2. :func:`check_weight_on_previous`: the mean weight a head puts on the previous character,
+   from one map of weights;
+3. :func:`check_cosine_matrix`: the cosine similarity of every pair of rows of a matrix.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from attention_utils.analysis import uniform_causal
 from attention_utils.exercises.core import (
     Result,
     as_number,
@@ -24,175 +18,98 @@ from attention_utils.exercises.core import (
     check_prediction,
     compare_tensor,
 )
-from attention_utils.pretrained import load_or_train, untrained_model
 
-#: The names of exercise 3: all of five letters, so that length does not decide.
-CANDIDATES = ("priya", "rahul", "kavya", "mohan", "vijay", "arjun", "meera", "sunil")
-
-#: The name the prediction of exercise 1 is tried on.
-PROBE_NAME = "abhishek"
-
-#: How far (largest absolute difference) a prediction may be from the untrained model.
-TOLERANCE = 0.05
+#: The kinds of key that notebook 09's profile measures, in its order.
+KINDS = ("start", "two back", "previous", "self", "vowels")
 
 
-def _models():
-    """(trained model, its untrained starting point, table), loaded once."""
-    global _MODELS
-    if _MODELS is None:
-        trained = load_or_train(progress=False)
-        _MODELS = (trained.model, untrained_model(trained.model.config), trained.table)
-    return _MODELS
-
-
-_MODELS = None
-
-
-def _weights(model, table, name: str) -> torch.Tensor:
-    """Every layer's weights for ``^name$``, mask on: ``(n_layers, H, T, T)``."""
-    return torch.stack([layer[0] for layer in model.attention_maps(table.batch(name))])
-
-
-# --------------------------------------------------------------------------- exercise 1
-
-
-def check_uniform_prediction(fn) -> Result:
-    """Exercise 2: ``fn(T)`` -> ``(T, T)``, the weights you expect from an untrained head.
-
-    The answer is checked for T = 1, 4 and 9, then compared with every head of the
-    untrained model on :data:`PROBE_NAME`.
-    """
-    for T in (1, 4, 9):
-        got = call_answer(fn, "predict", T, alone=True)
-        if isinstance(got, Result):
-            return got
-        want = uniform_causal(T)
-        allowed = torch.ones(T, T, dtype=torch.bool).tril()
-        if isinstance(got, torch.Tensor) and got.shape == want.shape:
-            g = got.detach().double()
-            if torch.allclose(g, torch.full_like(g, 1 / T), atol=1e-4) and T > 1:
-                return Result.fail(
-                    f"predict({T}) spreads the weight over all {T} keys: an untrained head "
-                    "is still causal, a query cannot look at the characters after it."
-                )
-        result = compare_tensor(
-            got, want, f"predict({T})", rows_sum_to_one=True, mask=allowed, atol=1e-4
-        )
-        if not result:
-            return result
-    trained, untrained, table = _models()
-    T = len(PROBE_NAME) + 1  # ^name: what the model reads
-    prediction = torch.as_tensor(fn(T), dtype=torch.float64)
-    real = _weights(untrained, table, PROBE_NAME).double()  # (L, H, T, T)
-    gap = float((real - prediction).abs().max())
-    if gap > TOLERANCE:  # only if the untrained model is not what the lesson says
-        return Result.fail(
-            f"your prediction is right, but the untrained model differs from it by {gap:.3f} "
-            f"on {PROBE_NAME!r}: look at its heatmap in the explorer."
-        )
-    return Result.ok(
-        f"every head of the untrained model is within {gap:.3f} of your prediction on "
-        f"{PROBE_NAME!r}: before training, attention is (almost) an average of the past."
-    )
-
-
-# --------------------------------------------------------------------------- exercise 2
-
-
-def _entropy_cases() -> list[torch.Tensor]:
-    gen = torch.Generator().manual_seed(9)
-    scores = torch.randn(2, 3, 6, 6, generator=gen) * 2
-    causal = torch.ones(6, 6, dtype=torch.bool).tril()
-    return [
-        torch.full((4, 4), 0.25),
-        uniform_causal(5),
-        torch.softmax(scores.masked_fill(~causal, float("-inf")), -1),
-    ]
-
-
-def check_mean_entropy(fn) -> Result:
-    """Exercise 3: ``fn(weights (..., T, T))`` -> the mean entropy of the rows, in nats."""
-    for weights in _entropy_cases():
-        what = f"mean_entropy(<weights {tuple(weights.shape)}>)"
-        got = call_answer(fn, "mean_entropy", weights.clone(), alone=True)
-        if isinstance(got, torch.Tensor) and got.numel() != 1:
-            return Result.fail(
-                f"{what} should return one number, got a tensor of shape "
-                f"{tuple(got.shape)}: average over every row."
-            )
-        value = as_number(
-            got, what, nan_hint="masked keys have weight 0, and 0 * log(0) must count as 0"
-        )
-        if isinstance(value, Result):
-            return value
-        # entr(w) = -w ln w, and 0 where w = 0
-        want = float(torch.special.entr(weights.double()).sum(-1).mean())
-        if math.isclose(value, want, rel_tol=1e-4, abs_tol=1e-6):
-            continue
-        n_rows = weights[..., 0].numel()
-        if math.isclose(value, -want, rel_tol=1e-4, abs_tol=1e-6) and want != 0:
-            return Result.fail(f"{what} has the wrong sign: entropy is -sum w log w.")
-        if math.isclose(value, want / math.log(2), rel_tol=1e-4):
-            return Result.fail(f"{what} is in bits: use the natural log (nats), torch.log.")
-        if math.isclose(value, want * n_rows, rel_tol=1e-4):
-            return Result.fail(f"{what} adds up the rows: take their mean instead.")
-        return Result.fail(f"{what} gives {value:.4f}, which is not the mean entropy of the rows.")
-    return Result.ok("mean_entropy is right on all 3 cases, masked ones included.")
-
-
-# --------------------------------------------------------------------------- exercise 3
-
-
-def check_most_peaked(answer) -> Result:
-    """Exercise 4: the name of :data:`CANDIDATES` whose last-layer attention in the trained
-    model (all heads, causal mask on) has the lowest mean entropy."""
-    if answer is None or answer is Ellipsis:
-        return Result.fail("most_peaked is still empty: set it to one of the candidate names.")
-    if not isinstance(answer, str):
-        return Result.fail(f"most_peaked should be a name (a str), got {type(answer).__name__}.")
-    name = answer.strip().lower()
-    if name not in CANDIDATES:
-        return Result.fail(f"{answer!r} is not one of the candidates {list(CANDIDATES)}.")
-    trained, _, table = _models()
-    scores = {
-        n: float(torch.special.entr(_weights(trained, table, n)[-1].double()).sum(-1).mean())
-        for n in CANDIDATES
-    }
-    lower = sum(s < scores[name] - 1e-9 for s in scores.values())
-    if lower:
-        return Result.fail(
-            f"{name!r} has a mean entropy of {scores[name]:.3f} nats in the last layer, but "
-            f"{lower} of the candidates {'is' if lower == 1 else 'are'} more peaked."
-        )
-    return Result.ok(
-        f"{name!r} has the most peaked attention ({scores[name]:.3f} nats; the most spread "
-        f"out candidate has {max(scores.values()):.3f})."
-    )
-
-
-# --------------------------------------------------------------------------- exercise 4
-
-
-def check_last_row_prediction(predicted, name: str = "abhishek") -> Result:
-    """Exercise 1: with the mask on and off, is the last row of weights the same in layer 0,
-    and in layer 1? ``predicted``: a pair of booleans, predicted before it is computed."""
-    trained, _, table = _models()
-    idx = table.batch(name)
-    on, off = trained.attention_maps(idx, causal=True), trained.attention_maps(idx, causal=False)
-    actual = tuple(
-        bool(torch.allclose(a[0, :, -1], b[0, :, -1], atol=1e-6))
-        for a, b in zip(on, off, strict=True)
-    )
-    if isinstance(predicted, list):
-        predicted = tuple(predicted)
-    if isinstance(predicted, tuple) and len(predicted) != len(actual):
-        return Result.fail(f"give one True or False per layer: {len(actual)} of them.")
+def check_strongest_prediction(predicted, ratios) -> Result:
+    """Exercise 1: ``ratios`` is the trained heads' profile divided by the even head's (a
+    DataFrame, one column per kind of key); the kind with the largest ratio of any head."""
+    if predicted not in (*KINDS, ..., None):
+        return Result.fail(f"answer one of {', '.join(map(repr, KINDS))}; got {predicted!r}.")
+    best = ratios.max()
+    actual = str(best.idxmax())
     return check_prediction(
         predicted,
         actual,
-        f"(same in layer 0, same in layer 1) for the last row of {name!r}",
-        "the last character sees every key whether the mask is on or not, and in layer 0 its "
-        "query and the keys come straight from the embeddings, so its row cannot change. In "
-        "layer 1 the keys are outputs of layer 0, and without the mask those outputs have "
-        "mixed in the characters after them: the same query meets other keys.",
+        "the kind of key with the largest multiple of an even spread",
+        f"one head gives it {best.max():.1f} times the even share. The bright cells just below "
+        "the diagonal of the heatmaps are that preference, drawn for one name.",
     )
+
+
+def _causal_map(T: int, gen: torch.Generator) -> torch.Tensor:
+    scores = torch.randn(T, T, generator=gen, dtype=torch.float64) * 2
+    hidden = torch.ones(T, T, dtype=torch.bool).triu(1)
+    return torch.softmax(scores.masked_fill(hidden, float("-inf")), dim=-1)
+
+
+def check_weight_on_previous(fn) -> Result:
+    """Exercise 2: ``fn(weights)`` for one head's ``(T, T)`` causal map of one name: the mean,
+    over the queries from the second on, of the weight each puts on the key just before it."""
+    gen = torch.Generator().manual_seed(9)
+    for T in (2, 5, 9, 14):
+        weights = _causal_map(T, gen)
+        what = f"weight_on_previous of a {T} x {T} map"
+        got = call_answer(fn, "weight_on_previous", weights.clone(), alone=True)
+        if isinstance(got, Result):
+            return got
+        got = as_number(got, what)
+        if isinstance(got, Result):
+            return got
+        want = weights.diagonal(-1).mean().item()
+        if abs(got - want) < 1e-9:
+            continue
+        near = {
+            "the weight of each query on its own character (the main diagonal)": weights.diagonal(),
+            "the weight above the diagonal: the keys after each query, which the mask hides": (
+                weights.diagonal(1)
+            ),
+            "the mean over the columns just before the diagonal, but it also counts the first "
+            "query, which has no previous character": torch.cat(
+                [weights.new_zeros(1), weights.diagonal(-1)]
+            ),
+        }
+        for mistake, values in near.items():
+            if values.numel() and abs(got - values.mean().item()) < 1e-9:
+                return Result.fail(f"{what}: {got:.4f} is {mistake}.")
+        if abs(got - weights.diagonal(-1).sum().item()) < 1e-9:
+            return Result.fail(f"{what}: {got:.4f} is the sum of those weights; take their mean.")
+        return Result.fail(f"{what}: got {got:.4f}, but it is {want:.4f}.")
+    return Result.ok("query i's weight on key i - 1 is the diagonal just below the main one.")
+
+
+def check_cosine_matrix(fn) -> Result:
+    """Exercise 3: ``fn(vectors)`` for an ``(n, d)`` matrix: the ``(n, n)`` cosine similarity of
+    every pair of its rows."""
+    gen = torch.Generator().manual_seed(3)
+    for n, d in ((4, 6), (7, 3), (5, 64)):
+        vectors = torch.randn(n, d, generator=gen, dtype=torch.float64) * torch.arange(
+            1.0, n + 1, dtype=torch.float64
+        ).unsqueeze(1)  # rows of different lengths
+        what = f"cosine_matrix of a {n} x {d} matrix"
+        got = call_answer(fn, "cosine_matrix", vectors.clone(), forbid=("cosine_similarity",))
+        if isinstance(got, Result):
+            return got
+        unit = vectors / vectors.norm(dim=1, keepdim=True)
+        want = unit @ unit.T
+        result = compare_tensor(got, want, what, atol=1e-6)
+        if result:
+            continue
+        got_t = torch.as_tensor(got, dtype=torch.float64)
+        if got_t.shape == want.shape and torch.allclose(got_t, vectors @ vectors.T, atol=1e-6):
+            return Result.fail(
+                f"{what} holds the dot products: divide each row by its length first."
+            )
+        cols = vectors / vectors.norm(dim=0, keepdim=True)
+        if got_t.shape == want.shape and torch.allclose(got_t, cols @ cols.T, atol=1e-6):
+            return Result.fail(
+                f"{what}: the columns were normalised; each row (one vector) should have length 1."
+            )
+        if got_t.shape == (d, d) and d != n:
+            return Result.fail(
+                f"{what} has shape ({d}, {d}): that compares the columns; compare the rows."
+            )
+        return result
+    return Result.ok("the dot products of the rows once each is scaled to length 1.")

@@ -1,4 +1,4 @@
-"""The causal transformer of notebooks 08-09: embeddings, positions, attention blocks, a head."""
+"""The causal transformer of notebooks 08, 09 and 12: embeddings, positions, attention blocks, a head."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-// The explorer page: the model of notebooks 08-09 (explorer/model.js, written by
-// course/webexplorer.py) computed in plain JavaScript and drawn by the explorer of notebook 09
+// The explorer page: the model of notebooks 08, 09 and 12 (explorer/model.js, written by
+// course/webexplorer.py) computed in plain JavaScript and drawn by the explorer of notebook 12
 // (explorer/explorer.js), on every keystroke, with no Python.
 "use strict";
 

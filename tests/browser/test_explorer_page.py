@@ -220,7 +220,7 @@ def test_nothing_leaves_the_page_from_disk_or_a_static_server(context, site, sit
     say(f"explorer page loads {len(served)} files: {weight:,} bytes")
 
 
-def test_reached_from_the_landing_page_and_notebook_09(context, site_url):
+def test_reached_from_the_landing_page_and_notebook_12(context, site_url):
     problems = Problems()
     page = context.new_page()
     watch(page, problems)
@@ -228,7 +228,7 @@ def test_reached_from_the_landing_page_and_notebook_09(context, site_url):
     page.locator(f".explorer-card a[href='{EXPLORER_PAGE}']").click()
     page.wait_for_selector(READY)
     assert page.url == f"{site_url}/{EXPLORER_PAGE}"
-    page.goto(f"{site_url}/notebooks/09_explorer.html")
+    page.goto(f"{site_url}/notebooks/12_explorer.html")
     page.locator(f"main a[href='../{EXPLORER_PAGE}']").first.click()
     page.wait_for_selector(READY)
     assert page.url == f"{site_url}/{EXPLORER_PAGE}"

@@ -1,6 +1,6 @@
 """A class on a real JupyterHub, on this machine: students log in at once, each pulls the series
 through the nbgitpuller link of the teacher's guide, and all run notebook 04 at the same time
-(one of them the explorer of notebook 09 as well) in their own servers; one student's server
+(one of them the explorer of notebook 12 as well) in their own servers; one student's server
 is killed halfway and must come back with their files; nobody else may notice.
 
 JupyterHub, its proxy (configurable-http-proxy from ``hub/``) and every server listen on
@@ -32,7 +32,7 @@ from attention_utils import data
 from course.notebooks import clone_folder, find_notebooks, nbgitpuller_url
 
 STUDENTS = int(os.environ.get("ATTENTION_NAMES_HUB_STUDENTS", "5"))
-NB04, NB09, NB01 = "04_attention_loops.ipynb", "09_explorer.ipynb", "01_names.ipynb"
+NB04, NB12, NB01 = "04_attention_loops.ipynb", "12_explorer.ipynb", "01_names.ipynb"
 CHECK = "nbval-check-output"  # the cell tag whose outputs nbval compares
 FOLDER = clone_folder()
 #: Generous for a 2-core machine shared by the whole class (and by other work).
@@ -95,7 +95,7 @@ def bare_repo():
 
 @pytest.fixture(scope="module")
 def prepared_model() -> Path:
-    """The trained model of notebooks 08-09, trained once now if the cache lacks it."""
+    """The trained model of notebooks 08, 09 and 12, trained once now if the cache lacks it."""
     cache = data.DATA_DIR / "cache"
     if not list(cache.glob("default-model-*.pt")):
         subprocess.run(
@@ -112,7 +112,7 @@ def prepared_model() -> Path:
 @pytest.fixture(scope="module")
 def hub_class(prepared_model, request):
     """The hub with one home per student, names ready in each (no internet here); the first
-    student also gets the prepared model, as the explorer of notebook 09 needs it."""
+    student also gets the prepared model, as the explorer of notebook 12 needs it."""
     names = [f"student{i:02d}" for i in range(1, STUDENTS + 1)]
     work = Path(tempfile.mkdtemp(prefix="hub-test-"))
     homes = work / "homes"
@@ -155,8 +155,8 @@ def test_a_class_on_the_hub(hub_class, bare_repo, say):
     students = [Student(hub, name) for name in names]
     explorer, victim = students[0], students[-1]
     link = nbgitpuller_url(hub.url, NB01, repo=f"file://{bare_repo}")
-    expected04, expected09 = checked_outputs(committed(NB04)), checked_outputs(committed(NB09))
-    assert expected04 and expected09, f"no cell tagged {CHECK} to compare"
+    expected04, expected12 = checked_outputs(committed(NB04)), checked_outputs(committed(NB12))
+    assert expected04 and expected12, f"no cell tagged {CHECK} to compare"
     path04 = f"{FOLDER}/notebooks/{NB04}"
     results: dict[str, dict] = {s.name: {} for s in students}
     victim_at_cell = threading.Event()
@@ -206,7 +206,7 @@ def test_a_class_on_the_hub(hub_class, bare_repo, say):
     def run_explorer(student: Student) -> None:
         start = time.monotonic()
         try:
-            runs = student.run_notebook(f"{FOLDER}/notebooks/{NB09}", CELL_TIMEOUT)
+            runs = student.run_notebook(f"{FOLDER}/notebooks/{NB12}", CELL_TIMEOUT)
         except Exception as e:  # raised again by attend(), in the pool
             results[student.name]["explorer_error"] = e
             return
@@ -235,7 +235,7 @@ def test_a_class_on_the_hub(hub_class, bare_repo, say):
         if s is not victim:
             problems += compare(s.name, NB04, r["runs"], expected04)
         assert r["opened"] == f"lab/tree/{FOLDER}/notebooks/{NB01}", r["opened"]
-    problems += compare(explorer.name, NB09, results[explorer.name]["explorer_runs"], expected09)
+    problems += compare(explorer.name, NB12, results[explorer.name]["explorer_runs"], expected12)
     problems += compare(victim.name, f"{NB04} after the restart", fault["runs"], expected04)
     assert not problems, "\n".join(problems)
     assert "interrupted" in results[victim.name], f"{victim.name}'s run went on after the kill"
@@ -313,7 +313,7 @@ def report(hub, watcher, results, students, fault, wall, say) -> None:
         + ", ".join(f"{n} {a:.0f}+{b:.0f} s" for _, n, a, b in rows),
         f"  slowest student: {slowest[1]}, {slowest[0]:.1f} s "
         f"({slowest[2]:.1f} s to a pulled series, {slowest[3]:.1f} s for notebook 04)",
-        f"  explorer (notebook 09, {students[0].name}): "
+        f"  explorer (notebook 12, {students[0].name}): "
         f"{results[students[0].name]['explorer_s']:.1f} s",
         f"  fault: {students[-1].name}'s server killed "
         f"({results[students[-1].name].get('interrupted', 'after its run')}); "

@@ -1,5 +1,5 @@
 """JupyterLab in a real Chromium: notebook 04 runs top to bottom and draws its heatmap, and the
-explorer of notebook 09 (its drawing fed by the kernel) redraws for every key, answers a name
+explorer of notebook 12 (its drawing fed by the kernel) redraws for every key, answers a name
 with a digit kindly and writes new names.
 
 One server for the module (127.0.0.1, a generated token, a free port), stopped by its PID at
@@ -30,7 +30,7 @@ from lablib import (
 
 from course.landing import HEATMAP_CALLS
 
-EXPLORER = NOTEBOOKS_DIR / "09_explorer.ipynb"
+EXPLORER = NOTEBOOKS_DIR / "12_explorer.ipynb"
 #: Console errors that JupyterLab itself logs in normal use; anything else fails the test.
 #: Restarting a kernel (done before Run All, so every output is new) cancels the debugger's
 #: request for the old kernel's state, and Lab logs that as an error.
@@ -143,7 +143,7 @@ def test_the_explorer_in_notebook_7(notebook7, lab_page, screenshots, say):
 
 
 def drive_explorer(lab, lab_page, screenshots, say, front_end: str) -> None:
-    """Run notebook 09 in ``front_end``, then type, choose, generate as a reader would."""
+    """Run notebook 12 in ``front_end``, then type, choose, generate as a reader would."""
     if not EXPLORER.exists():
         pytest.skip(f"{EXPLORER.relative_to(NOTEBOOKS_DIR.parent)} does not exist yet")
     page, problems = lab_page
@@ -186,7 +186,7 @@ def drive_explorer(lab, lab_page, screenshots, say, front_end: str) -> None:
     page.select_option(".explorer select.explorer-head", "0")
     assert panels.count() == 1
     page.select_option(".explorer select.explorer-head", "all")
-    page.screenshot(path=str(screenshots / f"{shot}-09_explorer.png"))
+    page.screenshot(path=str(screenshots / f"{shot}-12_explorer.png"))
 
     # Keystrokes: each goes to the kernel and back, then is drawn.
     page.evaluate(f"{view}.state.redrawMs.length = 0")
@@ -230,7 +230,7 @@ def drive_explorer(lab, lab_page, screenshots, say, front_end: str) -> None:
     )
     errors = [c for c in cells(page) if c["error"]]
     assert not errors, f"{EXPLORER.name}: a traceback appeared: {errors[0]['error']}"
-    page.screenshot(path=str(screenshots / f"{shot}-09_explorer-message.png"))
+    page.screenshot(path=str(screenshots / f"{shot}-12_explorer-message.png"))
 
     shutdown_kernel(page, lab, EXPLORER.name)
     assert EXPLORER.read_bytes() == before, f"{EXPLORER.name} was changed on disk by the test"
