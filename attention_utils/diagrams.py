@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from attention_utils.describe import describe
 from attention_utils.models.common import evaluating
 from attention_utils.plotting import CMAP, DIVERGING, MASK_COLOURS, text_colour
 
@@ -154,6 +155,15 @@ def query_path(word: Sequence[str], q, k, v, i: int, scale: float = 1.0):
         f"One query's path: {chars[i]!r} (position {i}) of {''.join(chars)}",
         parse_math=False,
     )
+    best = int(weights.argmax())
+    describe(
+        fig,
+        f"Diagram of one query's path through attention, for {chars[i]!r} at position {i} of "
+        f"{''.join(chars)}: its query meets the key of each of the {T} characters, giving scores "
+        f"from {scores.min():.2f} to {scores.max():.2f}; the softmax turns them into weights, the "
+        f"largest {weights[best]:.2f} on {chars[best]!r} at position {best}; the output is the sum "
+        f"of the values, each drawn as an arrow as thick as its weight.",
+    )
     return fig
 
 
@@ -249,6 +259,15 @@ def matrix_form(word: Sequence[str], q, k, v, scale: float = 1.0):
         y=1.04,
         parse_math=False,
     )
+    r, c = np.unravel_index(int(weights.argmax()), weights.shape)
+    describe(
+        fig,
+        f"Diagram of attention as matrices for {''.join(chars)}, six heatmaps in a row: Q "
+        f"{q.shape} times K transposed {k.T.shape} gives the scores {scores.shape}; a softmax of "
+        f"each row gives the weights, whose rows sum to 1 (the largest, {weights[r, c]:.2f}, is "
+        f"{chars[r]!r} at position {r} attending to {chars[c]!r} at position {c}); the weights "
+        f"times V {v.shape} give the output {out.shape}.",
+    )
     return fig
 
 
@@ -304,6 +323,14 @@ def masked_softmax_steps(word: Sequence[str], scores, mask):
     for ax in axes:
         ax.set_xlabel("key", fontsize=8)
     fig.suptitle(f"The mask acts before the softmax ({''.join(chars)})", y=1.03, parse_math=False)
+    describe(
+        fig,
+        f"Three heatmaps of {T} queries by {T} keys for {''.join(chars)}: the scores; the same "
+        f"scores with the {int((~allowed).sum())} forbidden cells set to minus infinity (hatched); "
+        f"and the softmax of each row, where the forbidden weights are exactly 0 and each row "
+        f"sums to 1 over the {int(allowed.sum())} allowed cells (the first row puts "
+        f"{weights[0].max():.2f} on what it may see).",
+    )
     return fig
 
 
@@ -392,6 +419,15 @@ def heads_split_join(word: Sequence[str], x, weights, n_heads: int):
         parse_math=False,
     )
     fig.suptitle(f"{n_heads} heads on {''.join(chars)}", y=0.99, parse_math=False)
+    peaks = ", ".join(f"head {h} {w[h].max():.2f}" for h in range(n_heads))
+    describe(
+        fig,
+        f"Diagram of {n_heads} heads on {''.join(chars)}: the {d_model} features of every query, "
+        f"key and value are cut into {n_heads} blocks of {d_head}, one colour per head; each head "
+        f"attends with its own block and draws its own {T} by {T} weights (largest weight: "
+        f"{peaks}); the heads' outputs are joined side by side into ({T}, {d_model}) and mixed by "
+        f"one matrix W_o.",
+    )
     return fig
 
 
@@ -422,6 +458,16 @@ def cross_attention(source: Sequence[str], written: Sequence[str], weights, leas
     ax.set_ylim(-0.9, 2.5)
     ax.axis("off")
     ax.set_title(f"cross-attention: lines for weights of at least {least}", fontsize=10)
+    reads = ", ".join(
+        f"{ch!r} reads {top[int(w[i].argmax())]!r} ({w[i].max():.2f})"
+        for i, ch in enumerate(bottom)
+    )
+    describe(
+        fig,
+        f"Diagram of cross-attention: the {len(top)} characters read, {''.join(top)}, on top and "
+        f"the {len(bottom)} written, {''.join(bottom)}, below, with a line for every weight of at "
+        f"least {least}. The largest weight of each written character: {reads}.",
+    )
     return fig
 
 
@@ -517,6 +563,15 @@ def model_diagram(model, table, name: str):
     ax.set_xlim(-3.0, 3.6)
     ax.set_ylim(-0.5, 10.7)
     ax.axis("off")
+    describe(
+        fig,
+        f"Diagram of the model as boxes from bottom to top, run on {''.join(chars)}: the input "
+        f"ids {tuple(idx.shape)}; the token embedding of {config.vocab_size} symbols into "
+        f"{config.d_model} numbers; one block, repeated {config.n_layers} times, of layer norm, "
+        f"causal attention with {config.n_heads} heads{rel}, a residual sum, layer norm, the MLP "
+        f"{config.d_model} to {config.d_ff} and back, and a residual sum; the final layer norm; "
+        f"the head to {config.vocab_size} scores. The likeliest next characters: {nxt}.",
+    )
     return fig
 
 
@@ -560,4 +615,11 @@ def training_loop(config, history):
     ax.set_xlim(-5.1, 5.1)
     ax.set_ylim(-2.6, 2.6)
     ax.axis("off")
+    loop = "; ".join(" ".join(step.split()) for step in steps)
+    describe(
+        fig,
+        f"Diagram of one training step as a loop of {n} boxes, each leading to the next and the "
+        f"last back to the first: {loop}. In the middle: {config.steps} steps, the validation "
+        f"loss every {config.eval_every} steps, and the weights kept from step {history.best_step}.",
+    )
     return fig

@@ -44,6 +44,7 @@ import torch
 import traitlets
 
 from attention_utils.data import load_names, split_names
+from attention_utils.describe import description
 from attention_utils.models import CausalTransformer, check_model_table, evaluating
 from attention_utils.plotting import colour_list, plot_attention, plot_attention_grid
 from attention_utils.pretrained import load_or_train, untrained_model
@@ -221,6 +222,10 @@ class Explorer(anywidget.AnyWidget):
     def picture(self, dpi: int = 200) -> bytes:
         """PNG bytes of the heatmaps shown, drawn by matplotlib (the static view), at twice
         the resolution it is shown at (:meth:`_repr_mimebundle_` halves its size)."""
+        return self._picture(dpi)[0]
+
+    def _picture(self, dpi: int = 200) -> tuple[bytes, str]:
+        """The PNG bytes of :meth:`picture` and the description of what it shows."""
         panels, labels = self.shown, self.labels
         if len(panels) == 1:
             size = 0.42 * len(labels)
@@ -241,8 +246,9 @@ class Explorer(anywidget.AnyWidget):
             figure.suptitle(f"'{self._drawn[0]}' · layer {self.layer}", y=1.04, parse_math=False)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+        text = description(figure)
         plt.close(figure)
-        return buffer.getvalue()
+        return buffer.getvalue(), text
 
     #: ipywidgets 7 (Colab's) shows a widget through ``_ipython_display_``, which IPython
     #: prefers to the bundle below and which holds no picture: none, so the bundle is used.
@@ -253,9 +259,13 @@ class Explorer(anywidget.AnyWidget):
         text."""
         data, metadata = super()._repr_mimebundle_(**kwargs)
         data["text/plain"] = f"Attention explorer (run the notebook to use it): {self.caption()}"
-        png = self.picture()
+        png, text = self._picture()
         data["image/png"] = base64.b64encode(png).decode()
         width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
         metadata = dict(metadata or {})
-        metadata["image/png"] = {"width": width // 2, "height": height // 2}
+        metadata["image/png"] = {
+            "width": width // 2,
+            "height": height // 2,
+            "alt": f"Attention explorer: {self.caption()} {text}",
+        }
         return data, metadata

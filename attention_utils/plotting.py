@@ -8,6 +8,8 @@ table of embeddings): a matrix with values of both signs gets the diverging map
 (:data:`DIVERGING`), centred on 0, so that the sign can be read. :func:`plot_mask` draws a
 boolean mask in two colours with a key. Labels and titles are drawn as typed, never read as
 mathematics. In a notebook, figures are sent at twice their resolution (:func:`sharp_figures`).
+Each helper describes what it drew, from the numbers it drew (:mod:`attention_utils.describe`),
+for a reader who cannot see the figure.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from attention_utils import describe as _describe
 
 #: The one colour map of the series, for weights and other values of one sign.
 CMAP = "viridis"
@@ -53,7 +57,7 @@ def sharp_figures() -> bool:
     shell = get_ipython()
     if shell is None or "inline" not in plt.get_backend():
         return False
-    set_matplotlib_formats("retina")
+    set_matplotlib_formats("retina")  # a figure with a description: describe.enable()
     return True
 
 
@@ -86,6 +90,22 @@ def _labels(labels, n: int, axis: str) -> list[str]:
     if len(labels) != n:
         raise ValueError(f"{len(labels)} {axis} labels {labels!r} for {n} {axis}s")
     return [str(x) for x in labels]
+
+
+def _spell(labels: Sequence[str], most: int = 12) -> str:
+    """Labels as a reader hears them: ``^ a b h i`` (or the first and last few)."""
+    labels = [str(x) for x in labels]
+    if len(labels) > most:
+        labels = [*labels[:4], "...", *labels[-2:]]
+    return " ".join(labels)
+
+
+def _where(m: np.ndarray, rows: Sequence[str], cols: Sequence[str], what: str) -> str:
+    """Where the largest value of ``m`` is: ``the largest value, 0.20, at row 'h' (3), ...``."""
+    r, c = np.unravel_index(int(np.nanargmax(m)), m.shape)
+    return (
+        f"the largest {what}, {m[r, c]:.2f}, at row {rows[r]!r} ({r}) and column {cols[c]!r} ({c})"
+    )
 
 
 def plot_matrix(
@@ -148,6 +168,17 @@ def plot_matrix(
                 )
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    finite = m[np.isfinite(m)]
+    scale = "a blue-white-red scale centred on 0" if cmap == DIVERGING else "one colour scale"
+    _describe.describe(
+        ax,
+        f"Heatmap{f' {title!r}' if title else ''} of a {m.shape[0]} by {m.shape[1]} matrix on "
+        f"{scale}: rows {_spell(rows)}{f' ({ylabel})' if ylabel else ''}, columns "
+        f"{_spell(cols)}{f' ({xlabel})' if xlabel else ''}; values from {finite.min():.2f} to "
+        f"{finite.max():.2f}, {_where(m, rows, cols, 'value')}."
+        if finite.size
+        else f"Heatmap of a {m.shape[0]} by {m.shape[1]} matrix with no finite value.",
+    )
     return ax
 
 
@@ -196,6 +227,17 @@ def plot_mask(mask, query_labels: Sequence[str], key_labels=None, ax=None, title
         Patch(facecolor=MASK_COLOURS[0], edgecolor="grey", label="0: hidden"),
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    allowed = m > 0.5
+    causal = allowed.shape[0] == allowed.shape[1] and np.array_equal(
+        allowed, np.tril(np.ones_like(allowed))
+    )
+    _describe.describe(
+        ax,
+        f"Mask{f' {ax.get_title()!r}' if ax.get_title() else ''} of {m.shape[0]} queries by "
+        f"{m.shape[1]} keys, each cell marked 1 (may attend, light) or 0 (hidden, dark): "
+        f"{int(allowed.sum())} cells may attend and {int((~allowed).sum())} are hidden"
+        + (", every key after its query hidden (the causal mask)." if causal else "."),
+    )
     return ax
 
 
@@ -216,19 +258,51 @@ def plot_attention(
     default, so heatmaps can be compared; ``None`` fits it to the data). Returns the Axes.
     """
     key_labels = query_labels if key_labels is None else key_labels
-    return plot_matrix(
+    title = title if title is not None else "attention weights"
+    ax = plot_matrix(
         weights,
         query_labels,
         key_labels,
         ax=ax,
         annotate=annotate,
-        title=title if title is not None else "attention weights",
+        title=title,
         xlabel="key (attended to)",
         ylabel="query (attending)",
         vmin=0.0,
         vmax=vmax,
         colorbar=colorbar,
     )
+    _describe.describe(ax, _attention_text(_as_2d(weights), query_labels, key_labels, title))
+    return ax
+
+
+def _peak(w: np.ndarray) -> tuple[int, int, bool]:
+    """Where the largest weight of an attention map is, ``(row, column, causal)``: in a causal
+    map the first row can only attend to itself (a weight of 1 that says nothing), so it is
+    left out there."""
+    causal = w.shape[0] == w.shape[1] and w.shape[0] > 1 and np.abs(np.triu(w, 1)).max() < 1e-9
+    rest = w[1:] if causal else w
+    r, c = np.unravel_index(int(np.nanargmax(rest)), rest.shape)
+    return int(r) + int(causal), int(c), bool(causal)
+
+
+def _attention_text(w: np.ndarray, queries, keys, title: str) -> str:
+    """The description of one attention heatmap: the labels, the largest weight, and what
+    holds for every row (sums to 1, nothing after the query)."""
+    queries, keys = [str(x) for x in queries], [str(x) for x in keys]
+    r, c, causal = _peak(w)
+    text = (
+        f"Heatmap{f' {title!r}' if title else ''} of attention weights, queries "
+        f"{_spell(queries)} down and keys {_spell(keys)} across; the largest weight"
+        f"{' after the first row' if causal else ''}, {w[r, c]:.2f}, is query {queries[r]!r} "
+        f"({r}) attending to key {keys[c]!r} ({c})"
+    )
+    facts = []
+    if np.allclose(w.sum(-1), 1.0, atol=1e-3):
+        facts.append("every row sums to 1")
+    if causal:
+        facts.append("no query attends to a later key")
+    return text + ("; " + " and ".join(facts) if facts else "") + "."
 
 
 def plot_attention_grid(
@@ -290,6 +364,24 @@ def plot_attention_grid(
     fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
         fig.suptitle(suptitle, y=1.0, parse_math=False)  # above the first row's titles
+    peaks, every_causal = [], True
+    for idx in range(n):
+        lab = [str(x) for x in labels[idx]]
+        w = panels[idx][: len(lab), : len(lab)]
+        r, c, causal = _peak(w)
+        name = titles[idx] if titles is not None and titles[idx] else f"panel {idx + 1}"
+        peaks.append(f"{name}: {w[r, c]:.2f}, {lab[r]!r} ({r}) to {lab[c]!r} ({c})")
+        every_causal = every_causal and causal
+    names = sorted({"".join(str(x) for x in lab) for lab in labels})
+    _describe.describe(
+        fig,
+        f"{n} heatmaps of attention weights{f' ({suptitle})' if suptitle else ''}, for "
+        f"{', '.join(names)}; queries down and keys across in each, one colour scale from "
+        f"0 to {'the largest weight' if vmax is None else f'{vmax:.2f}'}. The largest weight of "
+        f"each{' after its first row (causal: no query attends to a later key)' if every_causal else ''}: "
+        + "; ".join(peaks)
+        + ".",
+    )
     return fig
 
 
@@ -343,6 +435,18 @@ def plot_embedding_map(weights, symbols: Sequence[str], ax=None, title: str = "e
     ax.set_title(f"{title} ({explained:.0%} of the variance)", parse_math=False)
     ax.axhline(0, color="grey", lw=0.5)
     ax.axvline(0, color="grey", lw=0.5)
+    centres = []
+    for kind, style in KINDS.items():
+        rows = [i for i, s in enumerate(symbols) if symbol_kind(s) == kind]
+        if rows:
+            x, y = coords[rows].mean(0).tolist()
+            centres.append(f"{style['label']} around ({x:.2f}, {y:.2f})")
+    _describe.describe(
+        ax,
+        f"Scatter map {title!r} of the embeddings of {len(symbols)} symbols on their two main "
+        f"directions, which hold {explained:.0%} of the variance; each point is labelled with "
+        f"its symbol, each kind in its own colour and marker: {'; '.join(centres)}.",
+    )
     return ax
 
 

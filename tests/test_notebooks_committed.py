@@ -169,3 +169,26 @@ def test_notebooks_are_plain_json_with_stable_formatting():
         raw = path.read_text(encoding="utf-8")
         assert json.loads(raw)["nbformat"] == 4
         assert raw.endswith("\n"), f"{path.name}: no final newline"
+
+
+def test_every_figure_says_what_it_shows(notebook):
+    """A reader who cannot see a figure hears its description: the picture's ``alt`` (the site
+    and the slides read it from the output's metadata) and, for a figure of the notebook, a
+    caption after it (JupyterLab and GitHub's viewer give a picture no alternative text)."""
+    from attention_utils.describe import CAPTION_PREFIX, check, is_caption
+
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        outputs = cell.get("outputs", [])
+        for k, out in enumerate(outputs):
+            data = out.get("data", {})
+            if "image/png" not in data:
+                continue
+            alt = out.get("metadata", {}).get("image/png", {}).get("alt")
+            assert alt, f"{path.name} cell {i}: a figure without a description (describe(fig, ...))"
+            check(alt)  # a real description: words, not a file name
+            if "application/vnd.jupyter.widget-view+json" in data:
+                continue  # the explorer's picture: its own line of text says what it shows
+            after = outputs[k + 1] if k + 1 < len(outputs) else {}
+            assert is_caption(after), f"{path.name} cell {i}: a figure without its caption"
+            assert after["data"]["text/plain"] == CAPTION_PREFIX + alt
