@@ -200,6 +200,18 @@ def text_colour(background) -> str:
     return "black" if black >= contrast(background, (1.0, 1.0, 1.0)) else "white"
 
 
+def cell_css(value: float, vmin: float, vmax: float, cmap: str = CMAP) -> str:
+    """The CSS of a table cell coloured like a heatmap (``DataFrame.style.map``): its colour on
+    ``cmap`` between ``vmin`` and ``vmax``, and black or white text, whichever contrasts more
+    (at least 4.5:1 on every colour of :data:`CMAP`, WCAG's AA for text)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    share = 0.0 if vmax == vmin else min(max((value - vmin) / (vmax - vmin), 0.0), 1.0)
+    rgb = colormaps[cmap](share)
+    return f"background-color: {to_hex(rgb)}; color: {text_colour(rgb)}"
+
+
 def plot_mask(mask, query_labels: Sequence[str], key_labels=None, ax=None, title=None):
     """Draw a boolean mask ``(T_q, T_k)`` (True = may attend) in two colours, each cell marked
     1 or 0, with a key of two entries instead of a colour bar. Returns the Axes."""

@@ -38,6 +38,8 @@ class NotebookInfo:
     title: str
     learn: list[str] = field(default_factory=list)
     thumbnail: bytes | None = None
+    #: What the thumbnail shows: the description its notebook stored with the figure.
+    thumbnail_alt: str | None = None
 
     @property
     def stem(self) -> str:
@@ -77,27 +79,37 @@ def learn_of(nb: dict, first_cells: int = 4) -> list[str]:
     return bullets
 
 
-def _png_outputs(cell: dict):
+def png_outputs(cell: dict):
+    """``(PNG bytes, its description or None)`` of every image output of a cell (the
+    description is the ``alt`` that :mod:`attention_utils.describe` stores with it)."""
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         png = data.get("image/png")
         if png:
-            yield base64.b64decode("".join(png) if isinstance(png, list) else png)
+            alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+            yield base64.b64decode("".join(png) if isinstance(png, list) else png), alt
 
 
-def thumbnail_of(nb: dict) -> bytes | None:
-    """PNG bytes of the first heatmap-like image output, else of the first image, else None."""
+def thumbnail_with_alt(nb: dict) -> tuple[bytes, str | None] | None:
+    """The first heatmap-like image output, else the first image, else None: ``(PNG bytes,
+    description)``."""
     first_image = None
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
         heatmap_cell = any(call in cell.source for call in HEATMAP_CALLS)
-        for png in _png_outputs(cell):
+        for found in png_outputs(cell):
             if heatmap_cell:
-                return png
+                return found
             if first_image is None:
-                first_image = png
+                first_image = found
     return first_image
+
+
+def thumbnail_of(nb: dict) -> bytes | None:
+    """PNG bytes of the first heatmap-like image output, else of the first image, else None."""
+    found = thumbnail_with_alt(nb)
+    return None if found is None else found[0]
 
 
 def read_info(path: Path | str) -> NotebookInfo:
@@ -107,12 +119,14 @@ def read_info(path: Path | str) -> NotebookInfo:
     if not match:
         raise ValueError(f"{path.name}: expected a name like 04_attention_loops.ipynb")
     nb = read_notebook(path)
+    thumbnail, alt = thumbnail_with_alt(nb) or (None, None)
     return NotebookInfo(
         path=path,
         number=match.group(1),
         title=title_of(nb, path),
         learn=learn_of(nb),
-        thumbnail=thumbnail_of(nb),
+        thumbnail=thumbnail,
+        thumbnail_alt=alt,
     )
 
 
@@ -145,7 +159,8 @@ def _card(info: NotebookInfo) -> str:
     lines = [f"::::{{grid-item-card}} {{doc}}`{title} <notebooks/{info.stem}>`"]
     if info.thumbnail is not None:
         lines.append(f":img-top: thumbs/{info.stem}.png")
-        lines.append(f":img-alt: first heatmap of {info.path.name}")
+        alt = info.thumbnail_alt or f"a figure of notebook {info.number}, {info.title}"
+        lines.append(f":img-alt: {' '.join(alt.split())}")
     lines.append(":class-card: series-card")
     lines.append("")
     if info.learn:

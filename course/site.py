@@ -18,6 +18,8 @@ one.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import os
 import re
 import shutil
@@ -29,8 +31,16 @@ from pathlib import Path
 import nbformat
 import yaml
 
+from attention_utils.describe import is_caption
 from course import webexplorer
-from course.landing import NotebookInfo, landing_page, read_info, shrink_png, toc_yaml
+from course.landing import (
+    NotebookInfo,
+    landing_page,
+    png_outputs,
+    read_info,
+    shrink_png,
+    toc_yaml,
+)
 from course.notebooks import (
     ROOT,
     command_line,
@@ -91,14 +101,94 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")
     for info in infos:
         nb = read_notebook(info.path)
-        if "widgets" in nb.metadata:  # saved widget state would load a widget manager
-            nb.metadata.pop("widgets")
-            nbformat.write(nb, src / "notebooks" / info.path.name)
-        else:
-            shutil.copy2(info.path, src / "notebooks" / info.path.name)
+        nb.metadata.pop("widgets", None)  # saved widget state would load a widget manager
+        for cell in nb.cells:  # a figure's caption: the page gives the picture its alt instead
+            if cell.cell_type == "code":
+                cell.outputs = [out for out in cell.outputs if not is_caption(out)]
+        nbformat.write(nb, src / "notebooks" / info.path.name)
         if info.thumbnail is not None:
             (src / "thumbs" / f"{info.stem}.png").write_bytes(shrink_png(info.thumbnail))
     return infos
+
+
+def image_descriptions(notebooks: list[Path]) -> dict[str, str]:
+    """``{file name in _images/: description}`` of every described image of ``notebooks``:
+    MyST-NB names an output's image by the SHA-256 of its bytes, and gives it its path as
+    ``alt`` (it reads ``alt`` only from a cell's metadata, one for all of a cell's images)."""
+    found = {}
+    for path in notebooks:
+        for cell in read_notebook(path).cells:
+            if cell.cell_type != "code":
+                continue
+            for png, alt in png_outputs(cell):
+                if alt:
+                    found[hashlib.sha256(png).hexdigest() + ".png"] = alt
+    return found
+
+
+_IMG = re.compile(r"<img\b[^>]*>")
+_SRC = re.compile(r'\bsrc="([^"]*)"')
+_ALT = re.compile(r'\balt="[^"]*"')
+
+
+def describe_images(html_dir: Path, descriptions: dict[str, str]) -> int:
+    """Give every ``<img>`` of the pages in ``html_dir`` whose file is in ``descriptions`` that
+    description as its ``alt``; returns how many were given one."""
+    given = 0
+
+    def one(match: re.Match) -> str:
+        nonlocal given
+        tag = match.group(0)
+        src = _SRC.search(tag)
+        text = descriptions.get(src.group(1).rsplit("/", 1)[-1]) if src else None
+        if text is None:
+            return tag
+        given += 1
+        alt = f'alt="{html.escape(text, quote=True)}"'
+        return (
+            _ALT.sub(lambda _: alt, tag, count=1)
+            if _ALT.search(tag)
+            else tag[:4] + " " + alt + tag[4:]
+        )
+
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = _IMG.sub(one, text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    return given
+
+
+#: The theme's controls whose accessible name and visible label differ (WCAG 2.5.3), mended
+#: on every page: the search field's "Search" label hides its visible "Search Ctrl+K", and the
+#: colour-mode button's icons carry titles ("Light", "Dark") that are not its name, and a
+#: hidden cell's summary is labelled otherwise than it reads.
+THEME_FIXES = (
+    (
+        re.compile(
+            r'(<button class="btn search-button-field search-button__button[^"]*"[^>]*?) aria-label="Search"'
+        ),
+        r"\1",
+    ),
+    (
+        re.compile(r'(<i class="theme-switch [^"]*" data-mode="\w+")\s+title="[^"]*"></i>'),
+        r'\1 aria-hidden="true"></i>',
+    ),
+    # a hidden cell's "Show code cell content": its label said only "Toggle hidden content"
+    (re.compile(r'<summary aria-label="Toggle hidden content">'), "<summary>"),
+)
+
+
+def mend_theme(html_dir: Path) -> int:
+    """Apply :data:`THEME_FIXES` to every page of ``html_dir``; returns how many were made."""
+    made = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for pattern, replacement in THEME_FIXES:
+            text, n = pattern.subn(replacement, text)
+            made += n
+        page.write_text(text, encoding="utf-8")
+    return made
 
 
 def _jupyter_book() -> str:
@@ -132,14 +222,16 @@ def build(
     )
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
     (src / "build.log").write_text(log, encoding="utf-8")
-    html = src / "_build" / "html"
-    if result.returncode != 0 or not (html / "index.html").exists():
+    pages = src / "_build" / "html"
+    if result.returncode != 0 or not (pages / "index.html").exists():
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}):\n{log[-4000:]}")
+    describe_images(pages, image_descriptions(notebooks))
+    mend_theme(pages)
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
     for line in warnings:
         print(line, file=sys.stderr)
     with output_folder(out, notebooks) as new:  # swapped in whole, or not at all
-        shutil.copytree(html, new, dirs_exist_ok=True)
+        shutil.copytree(pages, new, dirs_exist_ok=True)
     return infos
 
 

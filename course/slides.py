@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from attention_utils.describe import is_caption
 from course.notebooks import (
     ROOT,
     command_line,
@@ -71,7 +72,8 @@ SLIDE_URLS = {
 }
 
 # The reveal template of nbconvert, less its mermaid.js import (from a CDN; the series has
-# no mermaid diagrams), plus the style that the slide sizes of course.slidesize assume.
+# no mermaid diagrams), plus the style that the slide sizes of course.slidesize assume, and a
+# picture's description (attention_utils.describe) as its alt, which the lab template drops.
 _TEMPLATE_NAME = "attention_names_offline_reveal.html.j2"
 _TEMPLATE = f"""\
 {{%- extends 'index.html.j2' -%}}
@@ -79,6 +81,16 @@ _TEMPLATE = f"""\
 {{%- block html_head_css -%}}
 <style type="text/css">{DECK_CSS}</style>
 {{%- endblock html_head_css -%}}
+{{% block data_png scoped %}}
+<div class="jp-RenderedImage jp-OutputArea-output {{{{ extra_class }}}}">
+<img src="data:image/png;base64,{{{{ output.data['image/png'] | escape_html }}}}"
+{{%- set width=output | get_metadata('width', 'image/png') -%}}
+{{%- if width is not none %}} width={{{{ width | escape_html }}}}{{%- endif %}}
+{{%- set height=output | get_metadata('height', 'image/png') -%}}
+{{%- if height is not none %}} height={{{{ height | escape_html }}}}{{%- endif %}}
+ alt="{{{{ (output | get_metadata('alt', 'image/png') or 'a figure without a description') | escape_html }}}}">
+</div>
+{{%- endblock data_png %}}
 """
 
 
@@ -104,6 +116,9 @@ def slides_notebook(nb, solutions: bool = False):
             if check is not None:
                 nb.cells[check].outputs = []
     for cell in nb.cells:
+        # a figure's caption: the deck gives the picture its alt instead
+        if "outputs" in cell:
+            cell.outputs = [out for out in cell.outputs if not is_caption(out)]
         for out in cell.get("outputs", []):
             if WIDGET_VIEW in out.get("data", {}):
                 out["data"] = {"text/plain": WIDGET_PLACEHOLDER}
