@@ -92,8 +92,13 @@ const AttentionExplorer = (() => {
     const scale = make("div", { className: "explorer-scale" }, bar, ticks);
     scale.setAttribute("aria-hidden", "true");
     const caption = make("figcaption", { className: "explorer-caption" });
+    caption.setAttribute("aria-live", "polite"); // what is drawn, said when it changes
     const figure = make("figure", { className: "explorer-figure" },
       make("div", { className: "explorer-row" }, panels, scale), caption);
+    // The heatmaps without sight: every row's largest weights, in tables a screen reader reaches.
+    const weights = make("div", { className: "explorer-table explorer-weights-tables" });
+    const weightsPart = make("details", { className: "explorer-weights" },
+      make("summary", { textContent: "The weights drawn, as tables" }), weights);
 
     const next = make("table", { className: "explorer-next" });
     const nextPart = make("section", { className: "explorer-part" },
@@ -118,7 +123,7 @@ const AttentionExplorer = (() => {
       samples);
 
     root.classList.add("explorer");
-    root.append(controls, message, figure, nextPart, samplesPart);
+    root.append(controls, message, figure, weightsPart, nextPart, samplesPart);
 
     const n = info.cmap.length;
     const bctx = bar.getContext("2d");
@@ -155,12 +160,28 @@ const AttentionExplorer = (() => {
       const width = Math.max(200, (root.clientWidth || 640) - 64); // less the colour bar
       const columns = shown.length === 1 ? 1 : width < 560 ? 2 : Math.min(4, shown.length);
       const size = Math.min(shown.length === 1 ? 420 : 260, Math.floor(width / columns) - 8);
+      const T = r.labels.length;
+      const largest = (w, i) => [...Array(T).keys()].sort((a, b) => w[i * T + b] - w[i * T + a])
+        .slice(0, 3).filter((j) => w[i * T + j] >= 0.005);
+      const said = (w, i, j) => `${r.labels[j]} (${j}) ${w[i * T + j].toFixed(2)}`;
+      const tables = [];
       shown.forEach((h, k) => {
-        const canvas = panels.children[k];
+        const canvas = panels.children[k], w = r.maps[s.layer][h];
+        const best = [...Array(T).keys()].map((i) => `${r.labels[i]} to ${r.labels[largest(w, i)[0]]}`);
         canvas.setAttribute("role", "img");
-        canvas.setAttribute("aria-label", `attention of head ${h}, layer ${s.layer}`);
-        drawHeatmap(canvas, r.maps[s.layer][h], r.labels, shown.length > 1 ? `head ${h}` : "", size, info.cmap);
+        canvas.setAttribute("aria-label", `attention of head ${h}, layer ${s.layer}, ` +
+          `${r.name}: each query's largest weight, ${best.join(", ")}`);
+        drawHeatmap(canvas, w, r.labels, shown.length > 1 ? `head ${h}` : "", size, info.cmap);
+        const rows = [make("tr", {}, make("th", { scope: "col", textContent: "query" }),
+          make("th", { scope: "col", textContent: "largest weights: key (position) weight" }))];
+        for (let i = 0; i < T; i++) {
+          rows.push(make("tr", {}, make("th", { scope: "row", textContent: `${r.labels[i]} (${i})` }),
+            make("td", { textContent: largest(w, i).map((j) => said(w, i, j)).join(", ") })));
+        }
+        tables.push(make("table", { className: "explorer-weights-table" },
+          make("caption", { textContent: `head ${h}, layer ${s.layer}` }), ...rows));
       });
+      weights.replaceChildren(...tables);
       caption.replaceChildren(make("b", { textContent: r.name }),
         ` · ${r.kind} model · layer ${s.layer} · ${s.head === "all" ? "all heads" : `head ${s.head}`} · ` +
         `causal mask ${r.causal ? "on" : "off"}. Rows: the character asking (query); columns: the ` +

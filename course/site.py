@@ -201,6 +201,18 @@ def _jupyter_book() -> str:
     return found
 
 
+def hand_out_as_committed(html_dir: Path, notebooks: list[Path]) -> int:
+    """Put each notebook, byte for byte as committed, in place of the staged copy (without
+    widget state and captions) that Jupyter Book copied to ``_downloads/``; returns how many."""
+    by_name = {path.name: path for path in notebooks}
+    replaced = 0
+    for copy in sorted((html_dir / "_downloads").glob("*/*.ipynb")):
+        if copy.name in by_name:
+            shutil.copyfile(by_name[copy.name], copy)
+            replaced += 1
+    return replaced
+
+
 def build(
     notebooks_dir: Path, out: Path, src: Path, site_dir: Path = SITE_DIR
 ) -> list[NotebookInfo]:
@@ -227,6 +239,7 @@ def build(
         raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}):\n{log[-4000:]}")
     describe_images(pages, image_descriptions(notebooks))
     mend_theme(pages)
+    hand_out_as_committed(pages, notebooks)
     warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
     for line in warnings:
         print(line, file=sys.stderr)

@@ -207,7 +207,10 @@ def test_a_static_view_gets_a_picture_and_a_line_of_text(explorer):
     shown = {k: v for k, v in metadata["image/png"].items() if k != "alt"}
     assert shown == {"width": width // 2, "height": height // 2}  # ... shown at 1x
     alt = metadata["image/png"]["alt"]  # what a screen reader says of the picture
-    assert alt.startswith("Attention explorer: kavya · trained model") and "heatmaps of attention weights" in alt
+    assert (
+        alt.startswith("Attention explorer: kavya · trained model")
+        and "heatmaps of attention weights" in alt
+    )
     text = data["text/plain"]
     assert text.startswith("Attention explorer (run the notebook to use it): kavya · trained")
     assert "all heads" in text and "<" not in text

@@ -192,3 +192,52 @@ def test_every_figure_says_what_it_shows(notebook):
             after = outputs[k + 1] if k + 1 < len(outputs) else {}
             assert is_caption(after), f"{path.name} cell {i}: a figure without its caption"
             assert after["data"]["text/plain"] == CAPTION_PREFIX + alt
+
+
+#: Link texts that do not say where a link goes (WCAG 2.4.4).
+VAGUE_LINKS = {"here", "this", "link", "click here", "this link", "more", "read more"}
+
+
+def test_headings_go_in_order_and_links_say_where_they_go(notebook):
+    """A screen reader lists a page's headings and links out of their context: one ``#`` title,
+    then levels that never skip one; every link's text names its target (never "here")."""
+    path, nb = notebook
+    levels = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            match = re.match(r"(#{1,6}) \S", line)
+            if match and not fenced:
+                levels.append((len(match.group(1)), line.strip()))
+        for text, target in re.findall(r"\[([^\]]*)\]\(([^)]*)\)", cell.source):
+            assert text.strip(), f"{path.name}: a link to {target} without text"
+            assert text.strip().lower() not in VAGUE_LINKS, f"{path.name}: link text {text!r}"
+            assert not re.fullmatch(r"https?://\S+", text.strip()), (
+                f"{path.name}: a bare address as link text, {text!r}: name the page instead"
+            )
+    assert levels and levels[0][0] == 1, f"{path.name}: the first heading is not the # title"
+    assert [lvl for lvl, _ in levels].count(1) == 1, f"{path.name}: more than one # title"
+    for (before, _), (level, line) in zip(levels, levels[1:], strict=False):
+        assert level <= before + 1, f"{path.name}: {line!r} skips a level after h{before}"
+
+
+def test_every_table_a_notebook_shows_has_a_header_row(notebook):
+    """A table's header cells tell a screen reader what each column holds: every HTML table of
+    the outputs has ``<th>`` cells, every markdown table its header line."""
+    path, nb = notebook
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            rows = [line for line in cell.source.splitlines() if line.lstrip().startswith("|")]
+            if rows:
+                assert len(rows) >= 2 and re.fullmatch(r"\s*\|[\s:|-]+\|\s*", rows[1]), (
+                    f"{path.name} cell {i}: a markdown table without its header line"
+                )
+            continue
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            for table in re.findall(r"<table.*?</table>", html, flags=re.S):
+                assert "<th" in table, f"{path.name} cell {i}: a table without header cells"

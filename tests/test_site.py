@@ -77,3 +77,15 @@ def test_a_failed_site_build_leaves_the_previous_site(small, tmp_path, monkeypat
         site.build(small.parent, out, src)
     assert (out / "index.html").read_text() == "<p>first</p>"
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_downloads_are_the_notebooks_as_committed(small, tmp_path):
+    html = tmp_path / "html"
+    staged = html / "_downloads" / "0123abcd" / small.name
+    other = html / "_downloads" / "4567ef01" / "notes.ipynb"
+    for path in (staged, other):
+        path.parent.mkdir(parents=True)
+        path.write_text("{}", encoding="utf-8")  # what a staged copy without its widgets is
+    assert site.hand_out_as_committed(html, [small]) == 1
+    assert staged.read_bytes() == small.read_bytes()
+    assert other.read_text(encoding="utf-8") == "{}"  # not a notebook of the series: left
