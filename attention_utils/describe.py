@@ -33,17 +33,26 @@ MIN_WORDS = 6
 
 _FIGURES: WeakKeyDictionary[Figure, str] = WeakKeyDictionary()
 _PANELS: WeakKeyDictionary[Axes, str] = WeakKeyDictionary()
+#: What tools write where nobody gave a description (nbconvert's alt of an undescribed image,
+#: the site's old thumbnails): words, but not about the figure.
+PLACEHOLDERS = re.compile(
+    r"(no description has been provided|"
+    r"^((the|an?) )?(first )?(image|figure|picture|plot|output|heatmap)\b.{0,40}\.ipynb$)",
+    re.I,
+)
 _FILE_NAME = re.compile(r"(\.(png|jpe?g|svg|gif)\b|_images/|^[0-9a-f]{16,}$)", re.I)
 
 
 def check(text) -> str:
     """``text`` if it can be a figure's description; a ValueError that says why not (not a
-    string, fewer than :data:`MIN_WORDS` words, or a file name)."""
+    string, fewer than :data:`MIN_WORDS` words, a file name, or a tool's placeholder)."""
     if not isinstance(text, str):
         raise ValueError(f"a figure's description is a string, got {type(text).__name__}")
     text = " ".join(text.split())
     if _FILE_NAME.search(text):
         raise ValueError(f"a figure's description says what it shows, not a file name: {text!r}")
+    if PLACEHOLDERS.search(text):
+        raise ValueError(f"a figure's description says what it shows, not a placeholder: {text!r}")
     if len(text.split()) < MIN_WORDS:
         raise ValueError(
             f"a figure's description needs at least {MIN_WORDS} words (what is on the axes, "

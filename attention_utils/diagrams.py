@@ -287,7 +287,9 @@ def masked_softmax_steps(word: Sequence[str], scores, mask):
     top = float(np.abs(s).max())
     _panel(axes[0], s, chars, chars, "1. the scores", signed=True, vmax=top, fmt=".1f")
     shown = np.where(allowed, s, 0.0)
-    _panel(axes[1], shown, chars, chars, "2. forbidden scores set to -inf", signed=True, vmax=top)
+    image = _panel(
+        axes[1], shown, chars, chars, "2. forbidden scores set to -inf", signed=True, vmax=top
+    )
     for r in range(T):
         for c in range(T):
             text = "-inf" if not allowed[r, c] else f"{hidden[r, c]:.1f}"
@@ -299,7 +301,9 @@ def masked_softmax_steps(word: Sequence[str], scores, mask):
                 va="center",
                 fontsize=5.5,
                 parse_math=False,
-                color="black" if allowed[r, c] else MASK_COLOURS[0],
+                color=text_colour(image.cmap(image.norm(shown[r, c])))
+                if allowed[r, c]
+                else MASK_COLOURS[0],
             )
     for r in range(T):
         for c in range(T):

@@ -21,6 +21,8 @@ from attention_utils.plotting import plot_attention, plot_attention_grid, plot_m
         ("../_images/f95bb622c8dc.png", "file name"),
         ("f95bb622c8dc4f0e9a1b", "file name"),
         ("first heatmap", "at least"),
+        ("No description has been provided for this image", "placeholder"),
+        ("the first heatmap of notebook 04_self_attention.ipynb", "placeholder"),
         ("", "at least"),
         (None, "a string"),
     ],

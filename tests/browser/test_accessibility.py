@@ -8,8 +8,10 @@ axe-core comes from npm, pinned in ``site/package-lock.json`` (``npm ci`` in ``s
 
 from __future__ import annotations
 
+import collections
 import functools
 import http.server
+import json
 import threading
 
 import pytest
@@ -92,6 +94,20 @@ def audit(context, url: str) -> tuple[list[dict], list[str]]:
         page.close()
 
 
+def axe_version() -> str:
+    return json.loads((AXE.parent / "package.json").read_text(encoding="utf-8"))["version"]
+
+
+def by_rule(found: dict[str, list[dict]], pictures: dict[str, list[str]]) -> str:
+    """How many elements break each rule, most first, and how many pictures lack a real alt."""
+    counts = collections.Counter()
+    for violations in found.values():
+        for v in violations:
+            counts[v["id"]] += len(v["nodes"])
+    counts["picture without a real alt (own check)"] = sum(len(w) for w in pictures.values())
+    return ", ".join(f"{rule} {n}" for rule, n in counts.most_common() if n) or "none"
+
+
 def report(found: dict[str, list[dict]]) -> str:
     return "; ".join(
         f"{where}: {v['id']} x{len(v['nodes'])} ({', '.join(v['nodes'][:2])})"
@@ -109,7 +125,8 @@ def test_every_page_of_the_site_meets_wcag_aa_and_says_what_each_picture_shows(
         found[page], pictures[page] = violations, wrong
     count = sum(len(v["nodes"]) for vs in found.values() for v in vs)
     say(
-        f"axe-core {AXE.parent.name}: {count} WCAG 2.0/2.1 A and AA violations on {len(PAGES)} pages"
+        f"axe-core {axe_version()}: {count} WCAG 2.0/2.1 A and AA violations on {len(PAGES)} "
+        f"pages of the site (by rule: {by_rule(found, pictures)})"
     )
     assert count == 0, report(found)
     assert not any(pictures.values()), {k: v for k, v in pictures.items() if v}
@@ -123,7 +140,10 @@ def test_every_deck_meets_wcag_aa_and_says_what_each_picture_shows(context, deck
         found[name], pictures[name] = violations, wrong
     count = sum(len(v["nodes"]) for vs in found.values() for v in vs)
     shown = len(decks)
-    say(f"axe-core: {count} WCAG 2.0/2.1 A and AA violations on {shown} decks")
+    say(
+        f"axe-core {axe_version()}: {count} WCAG 2.0/2.1 A and AA violations on {shown} decks "
+        f"(by rule: {by_rule(found, pictures)})"
+    )
     assert count == 0, report(found)
     assert not any(pictures.values()), {k: v for k, v in pictures.items() if v}
 
