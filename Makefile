@@ -123,8 +123,8 @@ $(SITE_ASSETS): site/package.json site/package-lock.json
 	cd site && npm ci --no-audit --no-fund
 	@touch $(SITE_ASSETS)
 
-site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline)
-	$(PY) -m course.site --out build/site
+site: $(DEV_STAMP) $(SITE_ASSETS) ## static site of the series in build/site/ (stored outputs, offline; NAMES_FILE=... for the explorer page's model)
+	$(PY) -m course.site --out build/site $(if $(NAMES_FILE),--names "$(NAMES_FILE)")
 
 test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the site, the slides, JupyterLab, the explorer (headless Chromium), a class on JupyterHub
 	ATTENTION_NAMES_BROWSER=1 $(PY) -m pytest $(PARALLEL) tests/browser -p no:randomly -p no:cacheprovider

@@ -19,6 +19,7 @@ import os
 import random
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,7 +60,56 @@ DATA_DIR = data_dir()
 #: from binder/ the names and the model lie here, where a mounted $HOME cannot hide them.
 PRELOADED = Path(sys.prefix) / "share" / "attention-names"
 
-_NAME_RE = re.compile(r"[a-z]+")
+#: What may join the parts of a name, inside it (never first or last, never two together):
+#: hyphen, apostrophe (a typographic one, U+2019, is read as ``'``), space, and the zero-width
+#: non-joiner and joiner that Indic and Persian spellings use.
+JOINERS = "-' \u200c\u200d"
+_APOSTROPHES = {"\u2019": "'", "\u02bc": "'"}
+
+
+def normal_form(text: str) -> str:
+    """A name as the series stores it: NFC, stripped, runs of spaces made one, lowercased
+    with ``str.lower`` (each script's own case mapping; not ``casefold``, which would spell
+    German ``ß`` as ``ss``), typographic apostrophes as ``'``."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(_APOSTROPHES.get(ch, ch) for ch in text)
+    return unicodedata.normalize("NFC", re.sub(" {2,}", " ", text.strip()).lower())
+
+
+def not_in_names(name: str) -> list[str]:
+    """The characters of ``name`` (in :func:`normal_form`) that a name may not hold, in order
+    of first appearance: anything but letters of any script (Unicode category L), the marks
+    that follow a letter (category M: accents, Devanagari's vowel signs and virama) and
+    :data:`JOINERS` between two parts. Empty for a valid name."""
+    bad: list[str] = []
+    for i, ch in enumerate(name):
+        kind = unicodedata.category(ch)
+        if kind.startswith("L"):
+            ok = True
+        elif kind.startswith("M"):
+            ok = i > 0 and name[i - 1] not in JOINERS
+        elif ch in JOINERS:
+            ok = 0 < i < len(name) - 1 and name[i - 1] not in JOINERS and name[i + 1] not in JOINERS
+        else:
+            ok = False
+        if not ok and ch not in bad:
+            bad.append(ch)
+    return bad
+
+
+def show_character(ch: str) -> str:
+    """A character as a message names it: ``'ë'``, or ``' ' (SPACE)``, ``'\\t' (U+0009)``,
+    with its Unicode name where it is not plain to see."""
+    if ch.isprintable() and not ch.isspace() and not unicodedata.category(ch).startswith("M"):
+        return repr(ch)
+    name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+    return f"{ch!r} ({name})"
+
+
+def is_name(line: str) -> bool:
+    """Whether ``line`` is a valid name once in :func:`normal_form`."""
+    name = normal_form(line)
+    return bool(name) and not not_in_names(name)
 
 
 def default_names_file() -> Path:
@@ -70,7 +120,7 @@ def default_names_file() -> Path:
 
 
 class SkippedLinesWarning(UserWarning):
-    """Some lines of a names file were skipped because of characters outside a-z."""
+    """Some lines of a names file were skipped because of characters a name may not hold."""
 
 
 # --------------------------------------------------------------------------- download
@@ -124,7 +174,7 @@ def fetch(
             clean_names(lines, origin=url, skip_invalid=True)  # raises if there is no name
     except (UnicodeDecodeError, ValueError) as e:
         raise DownloadError(f"{url} is not a names file ({e}); nothing was written") from e
-    valid = sum(bool(_NAME_RE.fullmatch(line.strip().lower())) for line in lines)
+    valid = sum(is_name(line) for line in lines)
     if valid < len(lines) / 2:  # a few odd lines are a teacher's typos; most is another file
         raise DownloadError(
             f"{url} is not a names file: only {valid} of its {len(lines)} lines are a name "
@@ -146,28 +196,33 @@ def _cache_path_for(url: str) -> Path:
 def clean_names(
     lines: list[str], *, skip_invalid: bool = False, origin: str = "<names>"
 ) -> list[str]:
-    """Strip, lowercase, drop blank lines and duplicates (keeping first occurrences).
+    """Names in :func:`normal_form` (NFC, stripped, lowercased), without blank lines and
+    duplicates (keeping first occurrences), in any script.
 
-    A line with characters outside a-z raises a ValueError naming ``origin``, the line
-    number and the line; with ``skip_invalid=True`` such lines are dropped instead and a
-    :class:`SkippedLinesWarning` says how many. An input with no names at all raises.
+    A line with a character a name may not hold (:func:`not_in_names`: a digit, punctuation
+    other than the joiners, a control character, a mark with no letter before it) raises a
+    ValueError naming ``origin``, the line number, the line and the characters; with
+    ``skip_invalid=True`` such lines are dropped instead and a :class:`SkippedLinesWarning`
+    says how many and which. An input with no names at all raises.
     """
     names: list[str] = []
     seen: set[str] = set()
     skipped: list[int] = []
     for number, line in enumerate(lines, start=1):
-        name = line.strip().lower()
+        name = normal_form(line)
         if not name:
             continue
-        if not _NAME_RE.fullmatch(name):
+        bad = not_in_names(name)
+        if bad:
             if skip_invalid:
                 skipped.append(number)
                 continue
-            bad = sorted({c for c in name if not ("a" <= c <= "z")})
             raise ValueError(
-                f"{origin}, line {number}: {line.strip()!r} has character(s) "
-                f"{', '.join(map(repr, bad))} outside a-z "
-                "(pass skip_invalid=True to skip such lines)"
+                f"{origin}, line {number}: {line.strip()!r} has "
+                f"{', '.join(map(show_character, bad))}, which a name may not hold (letters "
+                f"of any script and their accents or vowel signs may, and a hyphen, "
+                f"apostrophe or space between two parts); pass skip_invalid=True to skip such "
+                "lines"
             )
         if name not in seen:
             seen.add(name)
@@ -175,7 +230,8 @@ def clean_names(
     if skipped:
         shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
         warnings.warn(
-            f"{origin}: skipped {len(skipped)} line(s) with characters outside a-z (line {shown})",
+            f"{origin}: skipped {len(skipped)} line(s) with characters a name may not hold "
+            f"(line {shown})",
             SkippedLinesWarning,
             stacklevel=2,
         )
@@ -194,6 +250,18 @@ def read_names_file(path: Path | str, *, skip_invalid: bool = False) -> list[str
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not UTF-8 text ({e})") from e
     return clean_names(text.splitlines(), skip_invalid=skip_invalid, origin=str(path))
+
+
+def _as_typed(source: Path | str) -> str:
+    """A path or an address as a person pastes it: spaces around it and quotes dropped, a
+    scheme in any case (``HTTPS://``) read as lower case, ``~`` as the home folder."""
+    text = str(source).strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() in ("http", "https"):
+        return f"{scheme.lower()}://{rest}"
+    return str(Path(text).expanduser())
 
 
 def load_names(
@@ -230,7 +298,7 @@ def load_names(
                 f"{SOURCE_SHA256}: delete it and run `python -m attention_utils.data` to download it again"
             )
         return read_names_file(path, skip_invalid=skip_invalid)
-    source = str(source)
+    source = _as_typed(source)
     if source.startswith(("http://", "https://")):
         path = _cache_path_for(source)
         if refresh or not path.exists():

@@ -24,10 +24,27 @@ class DownloadError(OSError):
 def write_atomically(data: bytes, dest: Path) -> None:
     """Write ``data`` to ``dest`` through a temporary file in the same folder, then rename.
 
-    A reader sees either the old file, no file, or the whole new file: never half of it.
+    A reader sees either the old file, no file, or the whole new file: never half of it. A
+    folder on the way that is a file, or that cannot be written, is an OSError that names it
+    (and says where the data folder is set, ``$ATTENTION_NAMES_DATA``).
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    dest = Path(dest)
+    for folder in [dest.parent, *dest.parent.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                raise NotADirectoryError(
+                    f"cannot write {dest}: {folder} is a file, not a folder (the data folder "
+                    "is $ATTENTION_NAMES_DATA where it is set: name a folder there)"
+                )
+            break
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except PermissionError as e:
+        raise PermissionError(
+            f"cannot write {dest}: the folder {e.filename or dest.parent} cannot be written "
+            "(set $ATTENTION_NAMES_DATA to a folder you may write, e.g. one in your home)"
+        ) from e
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -14,7 +14,10 @@ for a reader who cannot see the figure.
 
 from __future__ import annotations
 
+import functools
 import math
+import unicodedata
+import warnings
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -22,6 +25,7 @@ import numpy as np
 import torch
 
 from attention_utils import describe as _describe
+from attention_utils.vocab import shown
 
 #: The one colour map of the series, for weights and other values of one sign.
 CMAP = "viridis"
@@ -82,6 +86,8 @@ def _as_2d(weights, what: str = "weights") -> np.ndarray:
             f"{what} must be a (T_q, T_k) matrix, got shape {w.shape}: pick one name and one "
             "head, e.g. weights[0, head]"
         )
+    if w.size == 0:
+        raise ValueError(f"{what} is empty (shape {w.shape}): there is nothing to draw")
     return w
 
 
@@ -89,7 +95,105 @@ def _labels(labels, n: int, axis: str) -> list[str]:
     labels = list(labels)
     if len(labels) != n:
         raise ValueError(f"{len(labels)} {axis} labels {labels!r} for {n} {axis}s")
-    return [str(x) for x in labels]
+    return drawable([shown(str(x)) for x in labels])
+
+
+# --------------------------------------------------------------------------- any script
+
+#: Where a font for a script is found, when matplotlib's own (DejaVu Sans) lacks it.
+FONT_HINT = (
+    "install a font that has them (Debian or Ubuntu: `apt-get install fonts-noto-core`, or "
+    "fonts-lohit-deva for Devanagari alone; macOS and Windows have such fonts), then restart "
+    "the kernel"
+)
+
+
+@functools.cache
+def _charmap(path: str) -> frozenset[int]:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError):
+        return frozenset()
+
+
+def _drawn(ch: str) -> bool:
+    """Whether ``ch`` needs no glyph (a space or a zero-width character)."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs")
+
+
+@functools.cache
+def _add_system_fonts() -> None:
+    """Make fonts installed since matplotlib built its font cache known to it."""
+    from matplotlib import font_manager
+
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known and path.lower().endswith((".ttf", ".otf")):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                pass  # a font matplotlib cannot read is one it cannot draw with
+
+
+def fonts_for(text: str) -> list[str] | None:
+    """The font families that draw every character of ``text``: matplotlib's default first,
+    then installed fonts for what it lacks (matplotlib falls back from one to the next). None
+    when no installed font draws some character."""
+    from matplotlib import font_manager, rcParams
+
+    default = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
+    families = [font_manager.FontProperties(fname=default).get_name()]
+    missing = {ord(ch) for ch in text if not _drawn(ch)} - _charmap(default)
+    if missing:
+        _add_system_fonts()
+    for entry in sorted(font_manager.fontManager.ttflist, key=lambda f: (f.name, f.fname)):
+        if not missing:
+            break
+        found = missing & _charmap(entry.fname)
+        if found and entry.style == "normal" and "Last Resort" not in entry.name:
+            families.append(entry.name)
+            missing -= found
+    return None if missing else families
+
+
+def drawable(labels: list[str]) -> list[str]:
+    """``labels`` as every installed font can draw them: unchanged where a font has each
+    character (the plotting helpers then use :func:`fonts_for`), else each character no font
+    has spelled as its code point (``U+0930``), with a warning that names them and says how
+    to get a font, so that a label is never an empty box."""
+    if fonts_for("".join(labels)) is not None:
+        return labels
+    families = fonts_for("")
+    from matplotlib import font_manager
+
+    have = set().union(*(_charmap(font_manager.findfont(f)) for f in families))
+    for entry in font_manager.fontManager.ttflist:
+        if "Last Resort" not in entry.name:  # matplotlib's font of boxes for what none draws
+            have |= _charmap(entry.fname)
+    lacking = sorted({ch for ch in "".join(labels) if not _drawn(ch) and ord(ch) not in have})
+    named = ", ".join(f"{ch!r} ({unicodedata.name(ch, '?')})" for ch in lacking[:6])
+    warnings.warn(
+        f"no installed font draws {named}"
+        f"{' and more' if len(lacking) > 6 else ''}: the labels show their code points "
+        f"instead (U+{ord(lacking[0]):04X}); {FONT_HINT}",
+        stacklevel=3,
+    )
+    return ["".join(f"U+{ord(c):04X}" if c in lacking else c for c in label) for label in labels]
+
+
+def use_fonts(target) -> None:
+    """Let every text of ``target`` (an Axes or a Figure: tick labels on both sides, titles,
+    axis labels, annotations) draw its script, with the fonts :func:`fonts_for` finds."""
+    from matplotlib.text import Text
+
+    for text in target.findobj(Text):
+        if text.get_text().isascii():
+            continue
+        families = fonts_for(text.get_text())
+        if families is not None and len(families) > 1:
+            text.set_fontfamily(families)
 
 
 def _spell(labels: Sequence[str], most: int = 12) -> str:
@@ -168,6 +272,7 @@ def plot_matrix(
                 )
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    use_fonts(ax)
     finite = m[np.isfinite(m)]
     scale = "a blue-white-red scale centred on 0" if cmap == DIVERGING else "one colour scale"
     _describe.describe(
@@ -271,6 +376,7 @@ def plot_attention(
     """
     key_labels = query_labels if key_labels is None else key_labels
     title = title if title is not None else "attention weights"
+    weights = _as_2d(weights)  # errors name the weights
     ax = plot_matrix(
         weights,
         query_labels,
@@ -284,7 +390,7 @@ def plot_attention(
         vmax=vmax,
         colorbar=colorbar,
     )
-    _describe.describe(ax, _attention_text(_as_2d(weights), query_labels, key_labels, title))
+    _describe.describe(ax, _attention_text(weights, query_labels, key_labels, title))
     return ax
 
 
@@ -375,7 +481,7 @@ def plot_attention_grid(
     image = axes.flat[0].images[0]
     fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
-        fig.suptitle(suptitle, y=1.0, parse_math=False)  # above the first row's titles
+        use_fonts(fig.suptitle(suptitle, y=1.0, parse_math=False))  # above the first row's titles
     peaks, every_causal = [], True
     for idx in range(n):
         lab = [str(x) for x in labels[idx]]

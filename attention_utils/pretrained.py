@@ -105,9 +105,18 @@ def _cache_key(names: Sequence[str], model_config: ModelConfig, train_config: Tr
 
 
 def load_or_train(
-    cache_dir: Path | str | None = None, *, retrain: bool = False, progress: bool = True
+    cache_dir: Path | str | None = None,
+    *,
+    names: Sequence[str] | Path | str | None = None,
+    retrain: bool = False,
+    progress: bool = True,
 ) -> TrainedModel:
     """The standard trained model of the series, from the cache or trained now.
+
+    ``names``: the names to train on, as a list or as a file path or address for
+    :func:`~attention_utils.data.load_names` (default: the series' list). The model of a
+    teacher's own list has the same recipe (:func:`recipe`), its own character table, and
+    a cache file of its own, beside the series' model.
 
     Returns a :class:`TrainedModel` ``(model, table, history)``:
 
@@ -142,12 +151,16 @@ def load_or_train(
         >>> idx = table.batch("abhishek")            # ^abhishek: (1, T)
         >>> weights = model.attention_maps(idx)      # [layer] -> (1, H, T, T)
     """
-    names = data.load_names()
+    own = names is not None
+    if names is None or isinstance(names, (str, Path)):
+        names = data.load_names(names)
+    names = list(names)
     train, val = data.split_names(names)
     table = CharTable.from_names(names)
     model_config, train_config = recipe(names, table)
     cache_dir = Path(cache_dir) if cache_dir is not None else data.DATA_DIR / "cache"
-    path = cache_dir / f"default-model-{_cache_key(names, model_config, train_config)}.pt"
+    kind = "own" if own else "default"
+    path = cache_dir / f"{kind}-model-{_cache_key(names, model_config, train_config)}.pt"
     # the cache's copy, else the one installed with the software (read only)
     found = next((p for p in (path, data.PRELOADED / "cache" / path.name) if p.is_file()), None)
     if found is not None and not retrain:
@@ -177,7 +190,7 @@ def load_or_train(
         buffer,
     )
     write_atomically(buffer.getvalue(), path)
-    _forget_older_models(cache_dir, keep=path)
+    _forget_older_models(cache_dir, keep=path, listed=f"{kind}-{WRITTEN}" if own else WRITTEN)
     return TrainedModel(model, table, history)
 
 
@@ -185,10 +198,11 @@ def load_or_train(
 WRITTEN = "models-written.txt"
 
 
-def _forget_older_models(cache_dir: Path, keep: Path) -> None:
+def _forget_older_models(cache_dir: Path, keep: Path, listed: str = WRITTEN) -> None:
     """Delete the models this module cached before (other configs or names), never another
-    file: only those listed in :data:`WRITTEN`, which then lists ``keep`` alone."""
-    listed = cache_dir / WRITTEN
+    file: only those listed in ``listed`` (:data:`WRITTEN` for the series' model, its own list
+    for a teacher's), which then lists ``keep`` alone."""
+    listed = cache_dir / listed
     before = listed.read_text(encoding="utf-8").split() if listed.is_file() else []
     for name in before:
         if name != keep.name and "/" not in name and "\\" not in name:

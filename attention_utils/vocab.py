@@ -4,19 +4,52 @@
     >>> table.encode(table.wrap("abhishek")).tolist()
     [1, 2, 3, ...]
 
-Every name is wrapped as ``^name$``: ``^`` marks the start, ``$`` the end. Symbols are
-sorted, so ``$`` is 0 and ``^`` is 1, and the letters follow in alphabetical order.
+Every name is wrapped as ``^name$``: ``^`` marks the start, ``$`` the end. ``$`` is 0 and
+``^`` is 1, and the characters of the names follow in code-point order (for a-z: alphabetical).
+A symbol is one Unicode code point: ``सीता`` is four symbols (स, ◌ी, त, ◌ा), though a reader
+sees two characters (:func:`graphemes`).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
 
+from attention_utils.data import normal_form
+
 START = "^"
 END = "$"
+
+
+#: How symbols that cannot be seen alone are drawn (labels, messages).
+_SHOWN = {" ": "\u2423", "\u200c": "ZWNJ", "\u200d": "ZWJ"}
+
+
+def shown(symbol: str) -> str:
+    """A symbol as a label draws it: a space as ``␣``, a combining mark (an accent, a
+    Devanagari vowel sign) on a dotted circle ``◌``, as Unicode shows marks alone; the
+    zero-width joiners by name; anything else as it is."""
+    if symbol in _SHOWN:
+        return _SHOWN[symbol]
+    if len(symbol) == 1 and unicodedata.category(symbol).startswith("M"):
+        return "\u25cc" + symbol
+    return symbol
+
+
+def graphemes(name: str) -> list[str]:
+    """``name`` cut into the characters a reader sees: each letter with the marks that follow
+    it (``"सीता"`` -> ``["सी", "ता"]``, four code points in two). A close approximation of
+    Unicode's grapheme clusters (UAX #29), which also join a conjunct written with a virama."""
+    out: list[str] = []
+    for ch in name:
+        if out and unicodedata.category(ch).startswith("M"):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
 
 
 class CharTable:
@@ -34,11 +67,16 @@ class CharTable:
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> CharTable:
-        """The table of every character in ``names`` plus ``^`` and ``$``, sorted."""
+        """The table of ``$`` (id 0), ``^`` (id 1), then every code point of ``names`` in
+        code-point order. A symbol is a code point, not what a reader sees as one character
+        (:func:`graphemes`): a Devanagari vowel sign is a symbol of its own. Names holding
+        ``^`` or ``$`` are refused (:func:`attention_utils.data.clean_names` refuses them
+        already, as punctuation)."""
+        names = list(names)
         chars = set().union(*map(set, names)) if names else set()
         if START in chars or END in chars:
             raise ValueError(f"names may not contain the tokens {START!r} or {END!r}")
-        return cls(sorted(chars | {START, END}))
+        return cls([END, START, *sorted(chars)])
 
     def __len__(self) -> int:
         return len(self.symbols)
@@ -47,14 +85,18 @@ class CharTable:
         return f"CharTable({''.join(self.symbols)!r}, size={len(self)})"
 
     def describe(self) -> str:
-        """The vocabulary in short form, e.g. ``^$a-z``."""
+        """The vocabulary in short form, e.g. ``^$a-z``: runs of three or more consecutive
+        code points as ``first-last``, every symbol as :func:`shown` draws it."""
         letters = [s for s in self.symbols if s not in (START, END)]
-        if letters and "".join(letters) == "".join(
-            chr(c) for c in range(ord(letters[0]), ord(letters[-1]) + 1)
-        ):
-            body = f"{letters[0]}-{letters[-1]}" if len(letters) > 2 else "".join(letters)
-        else:
-            body = "".join(letters)
+        runs: list[list[str]] = []
+        for s in letters:
+            if runs and ord(s) == ord(runs[-1][-1]) + 1 and s.isalpha() and runs[-1][-1].isalpha():
+                runs[-1].append(s)
+            else:
+                runs.append([s])
+        body = "".join(
+            f"{shown(r[0])}-{shown(r[-1])}" if len(r) > 2 else "".join(map(shown, r)) for r in runs
+        )
         return f"{START}{END}{body}"
 
     @staticmethod
@@ -123,19 +165,24 @@ class CharTable:
 #: What the explorers (notebook 12's and the site's page) say about a typed name a model cannot
 #: read; ``format`` fills in reprs and numbers. The page gets these templates in its data file.
 MESSAGES = {
-    "empty": "type a name (letters a-z)",
+    "empty": "type a name (letters {letters})",
     "too_long": "{name} has {n} letters; this model reads names of at most {max_letters} letters",
-    "unknown": "The model cannot read {shown} in {text}: it only knows the letters a-z "
+    "unknown": "The model cannot read {shown} in {text}: it only knows the letters {letters} "
     "(vocabulary {vocabulary}). Try a name spelled with those.",
 }
+
+
+def letters_of(table: CharTable) -> str:
+    """The letters of ``table`` as a message names them: ``a-z``, or the list of them."""
+    return table.describe()[len(START + END) :]
 
 
 def check_name(text: str, table: CharTable, max_letters: int) -> str:
     """The name in ``text`` as the model reads it: stripped and lowercased. Raises ValueError
     for an empty or too long name, KeyError naming a character outside the vocabulary."""
-    name = text.strip().lower()
+    name = normal_form(text)
     if not name:
-        raise ValueError(MESSAGES["empty"])
+        raise ValueError(MESSAGES["empty"].format(letters=letters_of(table)))
     table.encode(name)  # KeyError for an unknown character
     tokens = [ch for ch in (START, END) if ch in name]
     if tokens:  # symbols of the table, but not letters of a name
@@ -151,8 +198,11 @@ def friendly(error: Exception, text: str, table: CharTable) -> str:
     """A message for the explorer: what is wrong with ``text``, in plain words."""
     if isinstance(error, KeyError):
         letters = set(table.stoi) - {START, END}
-        bad = sorted({ch for ch in text.strip().lower() if ch not in letters}, key=text.find)
+        name = normal_form(text)
+        bad = sorted({ch for ch in name if ch not in letters}, key=name.find)
         shown = ", ".join(repr(ch) for ch in bad)
         text, vocabulary = repr(text.strip()), table.describe()
-        return MESSAGES["unknown"].format(shown=shown, text=text, vocabulary=vocabulary)
+        return MESSAGES["unknown"].format(
+            shown=shown, text=text, letters=letters_of(table), vocabulary=vocabulary
+        )
     return str(error)[:1].upper() + str(error)[1:] + "."

@@ -75,7 +75,9 @@ def book_config(path: Path) -> str:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[NotebookInfo]:
+def stage(
+    notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR, names: str | None = None
+) -> list[NotebookInfo]:
     """Write the book's sources into ``src`` (emptied first); returns what was read.
 
     ``src`` must be empty or a staging folder of an earlier build (it carries the marker):
@@ -95,7 +97,7 @@ def stage(notebooks: list[Path], src: Path, site_dir: Path = SITE_DIR) -> list[N
     for name, dest in OWN_FILES.items():
         shutil.copy2(site_dir / name, src / ASSETS_DIR / dest)
     # The explorer page and the trained model it runs, at the root of the site.
-    webexplorer.write(src / EXTRA_DIR, site_dir / "explorer")
+    webexplorer.write(src / EXTRA_DIR, site_dir / "explorer", names=names)
     (src / "_toc.yml").write_text(toc_yaml(infos), encoding="utf-8")
     template = (site_dir / "index.md").read_text(encoding="utf-8")
     (src / "index.md").write_text(landing_page(infos, template), encoding="utf-8")
@@ -214,7 +216,7 @@ def hand_out_as_committed(html_dir: Path, notebooks: list[Path]) -> int:
 
 
 def build(
-    notebooks_dir: Path, out: Path, src: Path, site_dir: Path = SITE_DIR
+    notebooks_dir: Path, out: Path, src: Path, site_dir: Path = SITE_DIR, names: str | None = None
 ) -> list[NotebookInfo]:
     """Stage the sources in ``src``, build them with Jupyter Book, put the HTML into ``out``.
 
@@ -227,7 +229,7 @@ def build(
     default = Path(notebooks_dir).resolve() == (ROOT / "notebooks").resolve()
     notebooks = find_notebooks(notebooks_dir, missing_ok=default)
     check_output_folder(out, notebooks)  # before anything is built
-    infos = stage(notebooks, src, site_dir)
+    infos = stage(notebooks, src, site_dir, names=names)
     cmd = [_jupyter_book(), "build", str(src), "--path-output", str(src), "--all", "--keep-going"]
     result = subprocess.run(
         cmd, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
@@ -252,9 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = command_line("site", __doc__, out=ROOT / "build" / "site")
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
     parser.add_argument("--src", type=Path, default=ROOT / "build" / "site-src")
+    parser.add_argument(
+        "--names", help="the explorer page's model: trained on this names file or address"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    infos = build(args.notebooks, args.out, args.src)
+    infos = build(args.notebooks, args.out, args.src, names=args.names)
     for info in infos:
         thumb = "thumbnail" if info.thumbnail is not None else "no image"
         print(f"  {info.path.name}: {info.title!r}, {len(info.learn)} goals, {thumb}")

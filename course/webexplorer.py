@@ -37,7 +37,7 @@ from attention_utils.explorer import DRAWING, STYLE, drawing_info, read_name
 from attention_utils.models import CausalTransformer
 from attention_utils.positions import LearnedPositions, RelativePositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
-from attention_utils.vocab import END, MESSAGES, START, CharTable
+from attention_utils.vocab import END, MESSAGES, START, CharTable, letters_of
 from course.landing import EXPLORER_PAGE as PAGE
 from course.notebooks import ROOT, command_line
 
@@ -157,6 +157,7 @@ def export(
         "format": FORMAT,
         "vocabulary": table.describe(),
         "messages": {k: MESSAGES[k] for k in ("empty", "too_long", "unknown")},
+        "letters": letters_of(table),
         "sizes": {
             "n_layers": config.n_layers,
             "n_heads": config.n_heads,
@@ -249,14 +250,16 @@ def check_export(data: dict, models: dict, table: CharTable, names=None) -> floa
 # --------------------------------------------------------------------------- writing the page
 
 
-def write(out: Path, page_dir: Path = PAGE_DIR, trained=None) -> dict:
+def write(out: Path, page_dir: Path = PAGE_DIR, trained=None, names=None) -> dict:
     """Write ``explorer.html`` and ``explorer/`` (the page's files and ``model.js``) into
     ``out``; returns what was exported. ``trained``: a ``(model, table, ...)``, default
-    :func:`load_or_train`."""
-    trained = trained or load_or_train(progress=False)
+    :func:`load_or_train` on ``names`` (a names file's path or address; default the series'
+    list), so that a class can see the model of its own names."""
+    listed = load_names(names)
+    trained = trained or load_or_train(names=listed if names is not None else None, progress=False)
     model, table = trained[0], trained[1]
     untrained = untrained_model(model.config)
-    data = export(model, untrained, table, split_names(load_names())[0])
+    data = export(model, untrained, table, split_names(listed)[0])
     check_export(data, {"trained": model, "untrained": untrained}, table)
     out = Path(out)
     (out / "explorer").mkdir(parents=True, exist_ok=True)
@@ -275,8 +278,9 @@ def write(out: Path, page_dir: Path = PAGE_DIR, trained=None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = command_line("webexplorer", __doc__, out=ROOT / "build" / "explorer")
+    parser.add_argument("--names", help="a names file or address to train on (default: the list)")
     args = parser.parse_args(argv)
-    write(args.out)
+    write(args.out, names=args.names)
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
     print(f"explorer page written to {args.out / PAGE} ({size:,} bytes with its files)")
     return 0

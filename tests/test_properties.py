@@ -106,7 +106,8 @@ def test_clean_names(lines, skip):
         warnings.simplefilter("ignore")
         names = check(lambda: data.clean_names(lines, skip_invalid=skip), "names", "line")
     if names is not None:
-        assert names and all(n.isascii() and n.isalpha() and n.islower() for n in names)
+        assert names and len(set(names)) == len(names)
+        assert all(data.normal_form(n) == n and not data.not_in_names(n) for n in names)
 
 
 @SETTINGS

@@ -65,7 +65,9 @@ def fake_jupyter_book(tmp_path, html: str | None) -> str:
 
 def test_a_failed_site_build_leaves_the_previous_site(small, tmp_path, monkeypatch):
     out, src = tmp_path / "site", tmp_path / "site-src"
-    monkeypatch.setattr(site, "stage", lambda notebooks, src, site_dir=None: src.mkdir() or [])
+    monkeypatch.setattr(
+        site, "stage", lambda notebooks, src, site_dir=None, names=None: src.mkdir() or []
+    )
     monkeypatch.setenv("HTML", "<p>first</p>")
     monkeypatch.setattr(site, "_jupyter_book", lambda: fake_jupyter_book(tmp_path, "x"))
     site.build(small.parent, out, src)

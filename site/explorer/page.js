@@ -162,17 +162,23 @@
   const fill = (template, fields) => template.replace(/\{(\w+)\}/g, (_, key) => fields[key]);
   const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1) + ".";
 
+  // A name as the series stores it (attention_utils.data.normal_form): NFC, stripped, runs of
+  // spaces made one, lowercased, typographic apostrophes as '.
+  const normalForm = (text) => text.normalize("NFC").replace(/[\u2019\u02bc]/g, "'").trim()
+    .replace(/ {2,}/g, " ").toLowerCase().normalize("NFC");
+
   // The name the model reads, or the notebook explorer's message for text it cannot read.
   function checkName(text) {
-    const name = text.trim().toLowerCase();
+    const name = normalForm(text);
     const M = DATA.messages;
-    if (!name) return { message: sentence(M.empty) };
+    if (!name) return { message: sentence(fill(M.empty, { letters: DATA.letters })) };
     const chars = [...name];
     if (chars.some((ch) => !LETTERS.has(ch))) {
       const bad = [...new Set(chars.filter((ch) => !LETTERS.has(ch)))];
-      bad.sort((a, b) => text.indexOf(a) - text.indexOf(b));
+      bad.sort((a, b) => name.indexOf(a) - name.indexOf(b));
       return { message: fill(M.unknown, {
-        shown: bad.map(pyRepr).join(", "), text: pyRepr(text.trim()), vocabulary: DATA.vocabulary,
+        shown: bad.map(pyRepr).join(", "), text: pyRepr(text.trim()), letters: DATA.letters,
+        vocabulary: DATA.vocabulary,
       }) };
     }
     if (chars.length > DATA.max_letters) {
