@@ -72,6 +72,19 @@ def read_name(model: CausalTransformer, table: CharTable, name: str, causal: boo
     return maps, torch.softmax(logits[0].double(), dim=-1)
 
 
+#: The name the explorers open with, where the model's letters spell it.
+FIRST_NAME = "abhishek"
+
+
+def first_name(table: CharTable, names: Sequence[str] = ()) -> str:
+    """The name an explorer opens with: :data:`FIRST_NAME` where ``table`` spells it, else
+    the first of ``names`` (a teacher's own list) it spells, else its first letter."""
+    for name in (FIRST_NAME, *sorted(names)):
+        if name and all(ch in table.stoi and ch not in (START, END) for ch in name):
+            return name
+    return next(s for s in table.symbols if s not in (START, END))
+
+
 def drawing_info(config, table: CharTable) -> dict:
     """What the drawing needs to know of a model: its symbols, sizes and longest name, and
     the colour map (the widget's ``info``; the page's model.js holds it too)."""
@@ -121,7 +134,7 @@ class Explorer(anywidget.AnyWidget):
         trained=None,
         untrained: CausalTransformer | None = None,
         train_names: Sequence[str] | None = None,
-        name: str = "abhishek",
+        name: str | None = None,
     ):
         if trained is None:
             trained = load_or_train(progress=False)
@@ -133,6 +146,7 @@ class Explorer(anywidget.AnyWidget):
         if train_names is None:
             train_names = split_names(load_names())[0]
         self.train_names = set(train_names)
+        name = name if name is not None else first_name(self.table, self.train_names)
         config = self.models["trained"].config
         #: milliseconds the kernel took for each result (the drawing's own are in the page)
         self.compute_ms: list[float] = []

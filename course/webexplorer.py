@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from attention_utils.data import load_names, split_names
-from attention_utils.explorer import DRAWING, STYLE, drawing_info, read_name
+from attention_utils.explorer import DRAWING, STYLE, drawing_info, first_name, read_name
 from attention_utils.models import CausalTransformer
 from attention_utils.positions import LearnedPositions, RelativePositions, SinusoidalPositions
 from attention_utils.pretrained import load_or_train, untrained_model
@@ -166,6 +166,7 @@ def export(
             "vocab_size": config.vocab_size,
         },
         "train_names": sorted(train_names),
+        "first_name": first_name(table, train_names),
         "models": {"trained": export_model(trained), "untrained": export_model(untrained)},
     }
 
@@ -232,7 +233,9 @@ def check_export(data: dict, models: dict, table: CharTable, names=None) -> floa
     longest = data["max_letters"]
     if names is None:
         letters = [s for s in table.symbols if s not in (START, END)]
-        names = [n[:longest] for n in CHECK_NAMES] + [letters[-1] * longest]
+        spelled = [n for n in CHECK_NAMES if all(ch in letters for ch in n)]
+        own = [data["first_name"]] if "first_name" in data else []
+        names = [n[:longest] for n in [*spelled, *own]] + [letters[0], letters[-1] * longest]
     worst = 0.0
     n_heads = data["sizes"]["n_heads"]
     for kind, model in models.items():

@@ -248,7 +248,7 @@
     },
   };
   const view = AttentionExplorer.mount($("explorer"), source, {
-    name: "abhishek", kind: "trained", causal: true, layer: SIZES.n_layers - 1, head: "all",
+    name: DATA.first_name || "abhishek", kind: "trained", causal: true, layer: SIZES.n_layers - 1, head: "all",
     temperature: 1.0,
   }, { prefix: "", heading: "h2" });
   source.compute(view.state);
