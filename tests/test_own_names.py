@@ -299,3 +299,16 @@ def test_labels_no_font_draws_are_spelled_as_code_points(monkeypatch):
     with pytest.warns(UserWarning, match=r"U\+0930.*install a font"):
         labels = plotting.drawable(["^", "र", "a"])
     assert labels == ["^", "U+0930", "a"]
+
+
+def test_the_guides_devanagari_example(tmp_path, capsys):
+    from course import ownnames
+
+    out = tmp_path / "deva.png"
+    assert ownnames.main(["--steps", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "सीता: 4 code points स ◌ी त ◌ा; 2 graphemes सी ता" in printed
+    assert out.stat().st_size > 1000
+    assert "queries ^ स ी त ा down" in out.with_suffix(".txt").read_text(encoding="utf-8")
+    readme = (ownnames.ROOT / "README.md").read_text(encoding="utf-8")
+    assert "](course/figures/own-names-devanagari.png)" in readme and ownnames.OUT.is_file()
