@@ -244,11 +244,17 @@ def read_names_file(path: Path | str, *, skip_invalid: bool = False) -> list[str
     """Read and clean a local names file (UTF-8, with or without a BOM; any line endings)."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"names file not found: {path}") from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e})") from e
+        line = raw[: e.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}, line {line}: not UTF-8 text (byte {raw[e.start : e.start + 1]!r}; save the "
+            "file as UTF-8)"
+        ) from e
     return clean_names(text.splitlines(), skip_invalid=skip_invalid, origin=str(path))
 
 

@@ -82,7 +82,7 @@ def test_empty_file_is_an_error(tmp_path, content):
 def test_missing_file_and_non_utf8(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         load_names(tmp_path / "nope.txt")
-    with pytest.raises(ValueError, match="not UTF-8"):
+    with pytest.raises(ValueError, match=r"line 2: not UTF-8 text \(byte b'\\xff'"):
         read_names_file(write(tmp_path, b"Asha\n\xff\xfe\n"))
 
 
