@@ -263,6 +263,8 @@ def write(out: Path, page_dir: Path = PAGE_DIR, trained=None, names=None) -> dic
     model, table = trained[0], trained[1]
     untrained = untrained_model(model.config)
     data = export(model, untrained, table, split_names(listed)[0])
+    if names is not None:  # say on the page whose names it is
+        data["trained_on"] = f"{len(listed):,} names of {Path(str(names).strip()).name}"
     check_export(data, {"trained": model, "untrained": untrained}, table)
     out = Path(out)
     (out / "explorer").mkdir(parents=True, exist_ok=True)

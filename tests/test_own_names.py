@@ -237,6 +237,7 @@ def test_explorer_page_and_bench_on_own_list(own_list, tmp_path, capsys):
     assert exported["letters"] == table.describe()[2:]
     assert exported["train_names"] == sorted(data.split_names(names)[0])
     assert exported["first_name"] in names
+    assert exported["trained_on"] == f"{len(names)} names of {path.name}"
     script = (tmp_path / "site" / "explorer" / "model.js").read_text(encoding="utf-8")
     page_data = json.loads(script.split("window.EXPLORER_DATA = ", 1)[1].rstrip().rstrip(";"))
     assert page_data["symbols"] == list(table.symbols)  # what the page's letters are

@@ -10,6 +10,13 @@
     $("explorer").textContent = "explorer/model.js is missing: build the site with `make site`.";
     return;
   }
+  if (DATA.trained_on) {  // a teacher's own list (make site NAMES_FILE=...)
+    const note = document.createElement("p");
+    note.id = "trained-on";
+    note.textContent = `This page's model is the series' recipe trained on ${DATA.trained_on}, `
+      + "not on the series' list: type a name spelled with its letters.";
+    document.querySelector(".intro").after(note);
+  }
   const SIZES = DATA.sizes;
   const SYMBOLS = DATA.symbols;
   const STOI = new Map(SYMBOLS.map((s, i) => [s, i]));
