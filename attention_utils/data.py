@@ -172,7 +172,13 @@ def fetch(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SkippedLinesWarning)
             clean_names(lines, origin=url, skip_invalid=True)  # raises if there is no name
-    except (UnicodeDecodeError, ValueError) as e:
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise DownloadError(
+            f"{url} is not a names file (line {line} is not UTF-8 text, byte "
+            f"{data[e.start : e.start + 1]!r}); nothing was written"
+        ) from e
+    except ValueError as e:
         raise DownloadError(f"{url} is not a names file ({e}); nothing was written") from e
     valid = sum(is_name(line) for line in lines)
     if valid < len(lines) / 2:  # a few odd lines are a teacher's typos; most is another file

@@ -52,7 +52,7 @@ def http_server(names_bytes):
     """A server on 127.0.0.1 with routes: /names.txt (the real file), /wrong.txt (the file with
     one name changed), /truncated.txt (the header promises the whole file, half arrives),
     /bad.txt (a file with a digit), /teacher.txt (a small valid list), /empty.txt (blank
-    lines only); anything else is 404.
+    lines only), /latin1.txt (a list saved as Latin-1, not UTF-8); anything else is 404.
     Yields a function ``url(path)``."""
     wrong = names_bytes.replace(b"Abhishek", b"Abhishak", 1)
     routes = {
@@ -62,6 +62,7 @@ def http_server(names_bytes):
         "/bad.txt": (200, b"Asha\nR2d2\n", None),
         "/teacher.txt": (200, b"Meera\nArjun\nKavya\n", None),
         "/empty.txt": (200, b"\n\n", None),
+        "/latin1.txt": (200, "Asha\nZoë\n".encode("latin-1"), None),
     }
     handler = type("Handler", (_Handler,), {"routes": routes})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

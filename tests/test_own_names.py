@@ -274,6 +274,12 @@ def test_an_address_with_its_scheme_in_capitals(http_server, data_dir):
     assert data.load_names("  " + url.replace("http://", "HTTP://") + " ") == want
 
 
+def test_a_download_that_is_not_utf8_names_its_line(http_server, data_dir):
+    with pytest.raises(data.DownloadError, match=r"line 2 is not UTF-8 text, byte b'\\xeb'"):
+        data.load_names(http_server("/latin1.txt"))
+    assert not [p for p in data_dir.rglob("*") if p.is_file()]  # nothing half written
+
+
 def test_a_data_folder_that_is_a_file_or_cannot_be_written(tmp_path, monkeypatch):
     from attention_utils import download
 

@@ -11,11 +11,16 @@
     return;
   }
   if (DATA.trained_on) {  // a teacher's own list (make site NAMES_FILE=...)
+    const intro = document.querySelector(".intro");
+    const first = intro.firstChild;
+    first.textContent = first.textContent.replace(
+      "The small transformer trained in notebook 08",
+      `The small transformer of notebook 08, trained on ${DATA.trained_on},`);
     const note = document.createElement("p");
     note.id = "trained-on";
-    note.textContent = `This page's model is the series' recipe trained on ${DATA.trained_on}, `
-      + "not on the series' list: type a name spelled with its letters.";
-    document.querySelector(".intro").after(note);
+    note.textContent = `This page's model was trained on ${DATA.trained_on}, `
+      + `not on the series' list: type a name spelled with its letters (${DATA.letters}).`;
+    intro.after(note);
   }
   const SIZES = DATA.sizes;
   const SYMBOLS = DATA.symbols;
