@@ -1,5 +1,6 @@
-"""The teacher's guide's example of one's own names: a Hindi list in Devanagari, trained with the
-series' recipe, and the heatmap of one of its names.
+"""Draws the teacher's guide's example of one's own names: a Hindi list, trained and mapped.
+
+The list is in Devanagari, trained with the series' recipe, and the heatmap is of one of its names.
 
     python -m course.ownnames                    # course/figures/own-names-devanagari.png
     python -m course.ownnames --steps 20 --out /tmp/x.png   # a quick run

@@ -192,6 +192,7 @@ def test_every_module_opens_with_its_one_job():
 TESTED_WITH = {
     "attention_utils/download.py": "test_data.py",  # download() serves data.fetch
     "course/notebooks.py": "test_course_notebooks.py",  # test_notebooks.py would read as the series'
+    "course/ownnames.py": "test_own_names.py",  # the guide's example, tested with the own-names path
     "course/slidesize.py": "test_slides.py",  # the decks' splitting, tested as the decks
     "course/slidesplit.py": "test_slides.py",
 }
