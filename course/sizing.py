@@ -10,18 +10,23 @@ notebook runs top to bottom in its own fresh kernel, in order, from that home (s
 the kernel process and its children with psutil every 50 ms: the peak resident memory (RSS)
 and the CPU seconds (user + system) the kernel used from its start to its last cell. The
 table it prints, and the disk the home folder needs afterwards, are what the teacher's guide
-reserves per student (README, "On a JupyterHub").
+reserves per student (README, "On a JupyterHub"). ``--out FILE.json`` also writes them as a
+record, with the resident memory of a Jupyter server that has served JupyterLab's page once,
+which ``course.hubconfig`` turns into a hub's configuration.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +149,71 @@ def make_home(home: Path, names_file: Path) -> tuple[Path, Path]:
     return series, data_dir
 
 
+def server_rss(home: Path, env: dict[str, str], timeout: float = 60) -> int:
+    """Bytes of resident memory of a JupyterLab server in ``home`` after it served its page once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}"]
+    command += ["--ip=127.0.0.1", "--allow-root", "--IdentityProvider.token="]
+    command += [f"--ServerApp.root_dir={home}"]
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=home
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=5) as r:
+                    r.read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(
+                        f"the Jupyter server on port {port} did not answer"
+                    ) from None
+                time.sleep(0.2)
+        time.sleep(1)
+        process = psutil.Process(server.pid)
+        return process.memory_info().rss + sum(
+            c.memory_info().rss for c in process.children(recursive=True)
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def disk_parts(home: Path, series: Path, data_dir: Path) -> dict[str, int]:
+    """Bytes of a student's home by part, and in all (``home``)."""
+    clone = disk_use(series)
+    names = sum(disk_use(p) for p in data_dir.glob("*.txt"))
+    cache = disk_use(data_dir / "cache")
+    total = disk_use(home)
+    return {
+        "notebooks": disk_use(series / "notebooks"),
+        "clone": clone,
+        "names": names,
+        "cache": cache,
+        "other": total - clone - names - cache,
+        "home": total,
+    }
+
+
+def record(rows: Sequence[Usage], disk: dict[str, int], server: int) -> dict:
+    """What ``--out`` writes: the run's figures in bytes and seconds, with where they came from."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "made_by": "python -m course.sizing --out (make hub-sizing)",
+        "commit": commit,
+        "cores": psutil.cpu_count(),
+        "notebooks": [vars(r) for r in rows],
+        "server_rss": server,
+        "disk": disk,
+    }
+
+
 def table(rows: Sequence[Usage]) -> str:
     """The printed table: one row per notebook, then the largest peak and the totals."""
     lines = [f"{'notebook':<28} {'peak MB':>8} {'CPU s':>7} {'wall s':>7}"]
@@ -160,19 +230,14 @@ def table(rows: Sequence[Usage]) -> str:
 
 def disk_table(home: Path, series: Path, data_dir: Path) -> str:
     """The disk a student's home needs, by part."""
-    notebooks = disk_use(series / "notebooks")
-    clone = disk_use(series)
-    names = sum(disk_use(p) for p in data_dir.glob("*.txt"))
-    cache = disk_use(data_dir / "cache")
-    total = disk_use(home)
-    other = total - clone - names - cache
+    d = disk_parts(home, series, data_dir)
     rows = [
-        ("the series' notebooks", notebooks),
-        (f"the whole pulled clone ({series.name}/, with .git)", clone),
-        ("the names file", names),
-        ("the model cache (trained by notebook 08)", cache),
-        ("other (Jupyter, IPython, matplotlib caches)", other),
-        ("the home folder in all", total),
+        ("the series' notebooks", d["notebooks"]),
+        (f"the whole pulled clone ({series.name}/, with .git)", d["clone"]),
+        ("the names file", d["names"]),
+        ("the model cache (trained by notebook 08)", d["cache"]),
+        ("other (Jupyter, IPython, matplotlib caches)", d["other"]),
+        ("the home folder in all", d["home"]),
     ]
     return "\n".join(f"{label:<52} {_size(size):>9}" for label, size in rows)
 
@@ -184,6 +249,7 @@ def _size(n: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = command_line("sizing", __doc__, notebooks=True)
     parser.add_argument("--names", type=Path, help="the names file (default: the data folder's)")
+    parser.add_argument("--out", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
     from attention_utils import data
@@ -208,6 +274,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print("A student's home folder after running them:")
         print(disk_table(home, series, data_dir))
+        if args.out:
+            server = server_rss(home, env)
+            print(f"\nA JupyterLab server after serving its page once: {server / MB:.0f} MB")
+            figures = record(rows, disk_parts(home, series, data_dir), server)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            partial = args.out.with_name(args.out.name + ".partial")
+            partial.write_text(json.dumps(figures, indent=1) + "\n")
+            partial.replace(args.out)
+            print(f"wrote {args.out}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return 0
