@@ -131,8 +131,9 @@ test-browser: $(DEV_STAMP) $(NAMES) site $(SLIDE_ASSETS) $(HUB_ASSETS) ## the si
 
 # A class on JupyterHub: the hub's proxy from npm (hub/package-lock.json) for the load test,
 # the nbgitpuller link for the students, and what one student costs.
-.PHONY: hub-assets hub-link hub-sizing
+.PHONY: hub-assets hub-link hub-sizing hub-config
 HUB ?= https://hub.example.edu
+CLASS ?= 30
 
 $(HUB_ASSETS): hub/package.json hub/package-lock.json
 	cd hub && npm ci --no-audit --no-fund
@@ -143,8 +144,11 @@ hub-assets: $(HUB_ASSETS) ## JupyterHub's configurable-http-proxy from npm, for 
 hub-link: $(STAMP) ## print the nbgitpuller link that opens notebook 01 on a hub: make hub-link HUB=https://...
 	$(PY) -m course.hub link --hub $(HUB)
 
-hub-sizing: $(DEV_STAMP) $(NAMES) ## one student's cost: each notebook's kernel peak memory, CPU s, disk
-	$(PY) -m course.sizing
+hub-sizing: $(DEV_STAMP) $(NAMES) ## one student's cost: each notebook's kernel peak memory, CPU s, disk (into course/figures/hub-sizing.json)
+	$(PY) -m course.sizing --out course/figures/hub-sizing.json
+
+hub-config: $(DEV_STAMP) ## Zero to JupyterHub's config.yaml for a class, in build/hub/: make hub-config CLASS=300
+	$(PY) -m course.hubconfig --class $(CLASS) --out build/hub/config.yaml
 
 clean: ## remove what builds and tests wrote (build/, caches); keeps .venv and data
 	rm -rf build .pytest_cache .hypothesis .ruff_cache
