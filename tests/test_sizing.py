@@ -96,3 +96,43 @@ def test_the_command_refuses_a_notebook_that_is_not_in_the_series(capsys):
         sizing.main(["10_not_there.ipynb"])
     assert exit_.value.code == 2
     assert "not in the committed series" in capsys.readouterr().err
+
+
+def test_a_jupyterlab_server_is_measured(tmp_path):
+    env = sizing.kernel_env(tmp_path, tmp_path)
+    rss = sizing.server_rss(tmp_path, env)
+    assert 20 * sizing.MB < rss < 2048 * sizing.MB
+
+
+def test_the_record_holds_the_rows_the_disk_and_the_server(tmp_path):
+    series = tmp_path / "attention-names"
+    (series / "notebooks").mkdir(parents=True)
+    (series / "notebooks" / "01_names.ipynb").write_bytes(b"x" * 3000)
+    (series / "README.md").write_bytes(b"y" * 1000)
+    data_dir = tmp_path / ".cache" / "attention-names"
+    (data_dir / "cache").mkdir(parents=True)
+    (data_dir / "names-indian.txt").write_bytes(b"z" * 500)
+    (data_dir / "cache" / "model.pt").write_bytes(b"m" * 700)
+    (tmp_path / ".jupyter").mkdir()
+    (tmp_path / ".jupyter" / "x").write_bytes(b"o" * 11)
+    disk = sizing.disk_parts(tmp_path, series, data_dir)
+    assert disk == {
+        "notebooks": 3000,
+        "clone": 4000,
+        "names": 500,
+        "cache": 700,
+        "other": 11,
+        "home": 5211,
+    }
+    rows = [sizing.Usage("01_names.ipynb", 300 * sizing.MB, 5.0, 6.0)]
+    record = sizing.record(rows, disk, 90 * sizing.MB)
+    assert record["notebooks"] == [
+        {
+            "notebook": "01_names.ipynb",
+            "peak_rss": 300 * sizing.MB,
+            "cpu_seconds": 5.0,
+            "wall_seconds": 6.0,
+        }
+    ]
+    assert record["server_rss"] == 90 * sizing.MB and record["disk"] is disk
+    assert record["commit"] and record["cores"] >= 1
