@@ -30,14 +30,22 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from course.notebooks import BRANCH, ROOT, clone_folder, command_line, repository_url
+from attention_utils.download import write_atomically
+from course.notebooks import (
+    BRANCH,
+    ROOT,
+    clone_folder,
+    command_line,
+    head_commit,
+    repository_url,
+)
 
 RECORD = ROOT / "course" / "figures" / "hub-sizing.json"
 MiB = 1024**2
@@ -173,12 +181,7 @@ def image_name(root: Path = ROOT) -> str:
 
 def image_tag(root: Path = ROOT) -> str:
     """The image's tag: the commit it is built from."""
-    return (
-        subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        ).stdout.strip()
-        or "latest"
-    )
+    return head_commit(root) or "latest"
 
 
 def values(students: int, size: Sizing, *, image: str, tag: str, repo: str, branch: str) -> dict:
@@ -252,27 +255,8 @@ def render(students: int, size: Sizing, record: dict, run_summary: str, config: 
         f":{config['singleuser']['image']['tag']} .` (binder/), with jupyterhub-singleuser "
         f"{IMAGE_JUPYTERHUB}.",
     ]
-    lines += ["# " + line for line in _wrap(run_summary)]
+    lines += ["# " + line for line in textwrap.wrap(run_summary, 96)]
     return "\n".join(lines) + "\n" + yaml.safe_dump(config, sort_keys=False, width=100)
-
-
-def _wrap(text: str, width: int = 96) -> list[str]:
-    out, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            out.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return out + [line]
-
-
-def write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -301,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repo=args.repo or repository_url(),
         branch=args.branch,
     )
-    write(args.out, render(args.students, size, record, summary, config))
+    write_atomically(render(args.students, size, record, summary, config).encode(), args.out)
     count = nodes(args.students, size)
     print(f"wrote {args.out}")
     print(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -196,6 +197,13 @@ def binder_url(notebook: str, root: Path = ROOT) -> str:
 def install_source(root: Path = ROOT) -> str:
     """What ``pip install`` takes to install the package from the repository."""
     return f"attention-names @ git+{repository_url(root)}.git"
+
+
+def head_commit(root: Path = ROOT) -> str:
+    """The short hash of the checkout's HEAD, or "" outside a git checkout."""
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def clone_folder(root: Path = ROOT) -> str:

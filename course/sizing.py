@@ -34,7 +34,15 @@ from pathlib import Path
 import psutil
 from nbclient import NotebookClient
 
-from course.notebooks import ROOT, clone_folder, command_line, find_notebooks, read_notebook
+from attention_utils.download import write_atomically
+from course.notebooks import (
+    ROOT,
+    clone_folder,
+    command_line,
+    find_notebooks,
+    head_commit,
+    read_notebook,
+)
 
 #: How often the kernel is sampled, in seconds.
 INTERVAL = 0.05
@@ -201,12 +209,9 @@ def disk_parts(home: Path, series: Path, data_dir: Path) -> dict[str, int]:
 
 def record(rows: Sequence[Usage], disk: dict[str, int], server: int) -> dict:
     """What ``--out`` writes: the run's figures in bytes and seconds, with where they came from."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
     return {
         "made_by": "python -m course.sizing --out (make hub-sizing)",
-        "commit": commit,
+        "commit": head_commit(),
         "cores": psutil.cpu_count(),
         "notebooks": [vars(r) for r in rows],
         "server_rss": server,
@@ -278,10 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             server = server_rss(home, env)
             print(f"\nA JupyterLab server after serving its page once: {server / MB:.0f} MB")
             figures = record(rows, disk_parts(home, series, data_dir), server)
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            partial = args.out.with_name(args.out.name + ".partial")
-            partial.write_text(json.dumps(figures, indent=1) + "\n")
-            partial.replace(args.out)
+            write_atomically((json.dumps(figures, indent=1) + "\n").encode(), args.out)
             print(f"wrote {args.out}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
