@@ -32,7 +32,7 @@ _LINK_PREFIX = "[Open in Colab]("
 
 INSTALL_CELL = """\
 # Colab, Binder, or a Python without this series' package: install it, then fetch the names.
-# Where the package is installed (`make lab`, `pip install`), this cell does nothing.
+# Where the package is installed already (`pip install`, a hub), this cell does nothing.
 import importlib.util
 
 if importlib.util.find_spec("attention_utils") is None:

@@ -207,7 +207,8 @@ def check_variants(variant, lowest, results: dict) -> Result:
         f"it writes a name one character at a time, it scores {masked:.3f}, against "
         f"{nll['full']:.3f} for the full model. The other variants are within "
         f"{max(others) - min(others):.3f} of each other after this short training: too "
-        "close to rank without more steps and more folds (make bench)."
+        "close to rank without more steps and more folds (notebook 11 shows what it takes to "
+        "tell two models apart)."
     )
     if actual != "no mask":
         why = f"lowest here: {actual!r} ({nll[actual]:.3f})."
