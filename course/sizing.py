@@ -233,18 +233,34 @@ def table(rows: Sequence[Usage]) -> str:
     return "\n".join(lines)
 
 
-def disk_table(home: Path, series: Path, data_dir: Path) -> str:
-    """The disk a student's home needs, by part."""
-    d = disk_parts(home, series, data_dir)
+def disk_table(disk: dict[str, int], series: str) -> str:
+    """The disk a student's home needs, by part (``disk`` as :func:`disk_parts` gives it)."""
     rows = [
-        ("the series' notebooks", d["notebooks"]),
-        (f"the whole pulled clone ({series.name}/, with .git)", d["clone"]),
-        ("the names file", d["names"]),
-        ("the model cache (trained by notebook 08)", d["cache"]),
-        ("other (Jupyter, IPython, matplotlib caches)", d["other"]),
-        ("the home folder in all", d["home"]),
+        ("the series' notebooks", disk["notebooks"]),
+        (f"the whole pulled clone ({series}/, with .git)", disk["clone"]),
+        ("the names file", disk["names"]),
+        ("the model cache (trained by notebook 08)", disk["cache"]),
+        ("other (Jupyter, IPython, matplotlib caches)", disk["other"]),
+        ("the home folder in all", disk["home"]),
     ]
     return "\n".join(f"{label:<52} {_size(size):>9}" for label, size in rows)
+
+
+def report(figures: dict) -> str:
+    """What a run prints, from its record (:func:`record`): the table of notebooks, the disk,
+    and the server's memory when it was measured. The README shows the committed record's."""
+    rows = [Usage(**r) for r in figures["notebooks"]]
+    lines = [
+        f"One student, each notebook in its own kernel ({figures['cores']} cores):",
+        table(rows),
+        "",
+        "A student's home folder after running them:",
+        disk_table(figures["disk"], clone_folder()),
+    ]
+    if figures.get("server_rss"):
+        server = figures["server_rss"] / MB
+        lines += ["", f"A JupyterLab server after serving its page once: {server:.0f} MB"]
+    return "\n".join(lines)
 
 
 def _size(n: int) -> str:
@@ -274,15 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in wanted:
             print(f"running {name} ...", file=sys.stderr, flush=True)
             rows.append(run_notebook(series / "notebooks" / name, env))
-        print(f"One student, each notebook in its own kernel ({psutil.cpu_count()} cores):")
-        print(table(rows))
-        print()
-        print("A student's home folder after running them:")
-        print(disk_table(home, series, data_dir))
+        server = server_rss(home, env) if args.out else 0
+        figures = record(rows, disk_parts(home, series, data_dir), server)
+        print(report(figures))
         if args.out:
-            server = server_rss(home, env)
-            print(f"\nA JupyterLab server after serving its page once: {server / MB:.0f} MB")
-            figures = record(rows, disk_parts(home, series, data_dir), server)
             write_atomically((json.dumps(figures, indent=1) + "\n").encode(), args.out)
             print(f"wrote {args.out}")
     finally:

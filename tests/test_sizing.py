@@ -136,3 +136,35 @@ def test_the_record_holds_the_rows_the_disk_and_the_server(tmp_path):
     ]
     assert record["server_rss"] == 90 * sizing.MB and record["disk"] is disk
     assert record["commit"] and record["cores"] >= 1
+
+
+def test_the_report_prints_the_record_it_is_given():
+    rows = [
+        sizing.Usage("01_names.ipynb", 300 * sizing.MB, 2.5, 2.75),
+        sizing.Usage("02_vocabulary.ipynb", 400 * sizing.MB, 3.0, 3.25),
+    ]
+    disk = {"notebooks": 3 * sizing.MB, "clone": 5 * sizing.MB, "names": 9000}
+    disk |= {"cache": 600_000, "other": 40_000, "home": 6 * sizing.MB}
+    figures = sizing.record(rows, disk, 90 * sizing.MB) | {"cores": 4}
+    lines = sizing.report(figures).splitlines()
+    assert lines[0] == "One student, each notebook in its own kernel (4 cores):"
+    assert lines[2].split() == ["01_names.ipynb", "300", "2.5", "2.8"]
+    assert lines[4].split()[-3:] == ["400", "5.5", "6.0"]  # the largest peak and the totals
+    assert "the names file" in lines[9] and lines[9].endswith(" 9 kB")
+    assert lines[-1] == "A JupyterLab server after serving its page once: 90 MB"
+    figures["server_rss"] = 0  # a run without --out measures no server
+    assert "JupyterLab" not in sizing.report(figures)
+
+
+def test_the_readme_shows_the_committed_record():
+    """The teacher's guide prints what the committed record holds, not an older run."""
+    import json
+
+    from course.hubconfig import RECORD
+    from course.notebooks import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("`make hub-sizing` runs every notebook", 1)[1].split("```")[1]
+    shown = [line.strip() for line in block.strip().splitlines()]
+    expected = sizing.report(json.loads(RECORD.read_text())).splitlines()
+    assert shown == [line.strip() for line in expected]

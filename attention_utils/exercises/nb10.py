@@ -67,7 +67,7 @@ def check_length_prediction(predicted, short: float, long: float) -> Result:
     return check_prediction(
         predicted,
         actual,
-        "the names the GRU reverses better",
+        "the length of name that the GRU reverses better",
         f"it gets {short:.0%} of the short names right and {long:.0%} of the long ones. Its "
         "encoder must squeeze the whole name into one state of a fixed size; the longer the "
         "name, the more has to fit. Attention keeps every letter's vector and looks up the one "
