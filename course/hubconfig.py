@@ -124,6 +124,15 @@ def sizing(record: dict) -> Sizing:
     )
 
 
+def per_student(size: Sizing) -> str:
+    """One line of what each student is given, in the chart's units."""
+    return (
+        f"Each student: memory guarantee {_quantity(size.memory_guarantee)}, limit "
+        f"{_quantity(size.memory_limit)}; CPU guarantee {size.cpu_guarantee:g} core, limit "
+        f"{size.cpu_limit:g}; storage {_quantity(size.storage)}"
+    )
+
+
 def per_node(size: Sizing, cores: float, memory: int) -> int:
     """Students whose guarantees fit in the allocatable share of a node of ``cores``, ``memory``."""
     by_memory = int(ALLOCATABLE * memory // size.memory_guarantee)
@@ -292,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.students} students at once: {count} nodes of {NODE_CORES} cores, "
         f"{NODE_MEMORY_GIB} GiB ({per_node(size, NODE_CORES, NODE_MEMORY_GIB * GiB)} per node)"
     )
+    print(per_student(size))
     print(summary)
     return 0
 
