@@ -490,7 +490,7 @@ def plot_attention_grid(
         name = titles[idx] if titles is not None and titles[idx] else f"panel {idx + 1}"
         peaks.append(f"{name}: {w[r, c]:.2f}, {lab[r]!r} ({r}) to {lab[c]!r} ({c})")
         every_causal = every_causal and causal
-    names = sorted({"".join(str(x) for x in lab) for lab in labels})
+    names = list(dict.fromkeys("".join(str(x) for x in lab) for lab in labels))  # panel order
     _describe.describe(
         fig,
         f"{n} heatmaps of attention weights{f' ({suptitle})' if suptitle else ''}, for "

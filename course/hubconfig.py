@@ -145,6 +145,15 @@ def nodes(students: int, size: Sizing, cores: float = NODE_CORES, gib: float = N
     return math.ceil(students / per_node(size, cores, int(gib * GiB)))
 
 
+def node_line(students: int, size: Sizing) -> str:
+    """How many nodes of the stated size hold ``students`` at once, in words."""
+    fit = per_node(size, NODE_CORES, NODE_MEMORY_GIB * GiB)
+    return (
+        f"{students} students at once: {nodes(students, size)} nodes of {NODE_CORES} cores, "
+        f"{NODE_MEMORY_GIB} GiB ({fit} per node)"
+    )
+
+
 def load_run(readme: Path = ROOT / "README.md") -> dict:
     """The class that ran on one machine, as the README states it: students, cores, GB, GiB used."""
     text = readme.read_text()
@@ -236,7 +245,6 @@ def render(students: int, size: Sizing, record: dict, run_summary: str, config: 
     """config.yaml: a header that explains every figure, then the values."""
     kernels = sorted(record["notebooks"], key=lambda n: n["peak_rss"], reverse=True)
     cpu = sum(n["cpu_seconds"] for n in record["notebooks"])
-    count = nodes(students, size)
     lines = [
         f"# Zero to JupyterHub (chart 4.x, JupyterHub 5) values for a class of {students}.",
         f"# Written by `make hub-config CLASS={students}` (python -m course.hubconfig) from",
@@ -255,9 +263,7 @@ def render(students: int, size: Sizing, record: dict, run_summary: str, config: 
         "has logged in,",
         "#   `--set scheduling.userPlaceholder.replicas=0` lets the autoscaler remove the spare"
         " nodes they keep.",
-        f"# Nodes of {NODE_CORES} cores, {NODE_MEMORY_GIB} GiB: {count} for {students} students "
-        f"({per_node(size, NODE_CORES, NODE_MEMORY_GIB * GiB)} per node); twice that while "
-        "the placeholders wait.",
+        f"# {node_line(students, size)}; twice that while the placeholders wait.",
         f"# Idle servers stop after {CULL_SERVER // 60} min, idle kernels after "
         f"{CULL_KERNEL // 60} min.",
         f"# The image: `repo2docker --no-run --image-name {config['singleuser']['image']['name']}"
@@ -295,12 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         branch=args.branch,
     )
     write_atomically(render(args.students, size, record, summary, config).encode(), args.out)
-    count = nodes(args.students, size)
     print(f"wrote {args.out}")
-    print(
-        f"{args.students} students at once: {count} nodes of {NODE_CORES} cores, "
-        f"{NODE_MEMORY_GIB} GiB ({per_node(size, NODE_CORES, NODE_MEMORY_GIB * GiB)} per node)"
-    )
+    print(node_line(args.students, size))
     print(per_student(size))
     print(summary)
     return 0

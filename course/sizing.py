@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from course.notebooks import (
     clone_folder,
     command_line,
     find_notebooks,
+    free_port,
     head_commit,
     read_notebook,
 )
@@ -159,9 +159,7 @@ def make_home(home: Path, names_file: Path) -> tuple[Path, Path]:
 
 def server_rss(home: Path, env: dict[str, str], timeout: float = 60) -> int:
     """Bytes of resident memory of a JupyterLab server in ``home`` after it served its page once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}"]
     command += ["--ip=127.0.0.1", "--allow-root", "--IdentityProvider.token="]
     command += [f"--ServerApp.root_dir={home}"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from course_support import small_notebook
 from support import NAMES_FILE
 
 from attention_utils import data
+from course.notebooks import free_port
 
 #: The longest test files (about 2.5, 2 and 2 minutes), started first: with ``pytest -n 2
 #: --dist loadfile`` (``make test``) each takes one worker at once and the short files fill in
@@ -79,10 +79,7 @@ def http_server(names_bytes):
 @pytest.fixture()
 def dead_url() -> str:
     """An address on 127.0.0.1 where nothing listens (the port was bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/names.txt"
+    return f"http://127.0.0.1:{free_port()}/names.txt"
 
 
 @pytest.fixture()

@@ -23,3 +23,12 @@ def test_find_notebooks_keeps_only_numbered_notebooks_in_order(tmp_path):
     assert [p.name for p in notebooks.find_notebooks(tmp_path)] == ["01_a.ipynb", "02_b.ipynb"]
     with pytest.raises(FileNotFoundError, match="no notebooks folder"):
         notebooks.find_notebooks(tmp_path / "missing")
+
+
+def test_free_port_is_a_port_nothing_listens_on():
+    import socket
+
+    port = notebooks.free_port()
+    assert 1024 <= port < 65536
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError):
+        s.connect(("127.0.0.1", port))

@@ -141,7 +141,7 @@ def test_nodes_for_the_class_against_the_run_on_one_machine(written, capsys):
     count = hubconfig.nodes(300, size)
     per = hubconfig.per_node(size, hubconfig.NODE_CORES, hubconfig.NODE_MEMORY_GIB * hubconfig.GiB)
     assert (count - 1) * per < 300 <= count * per
-    assert f"{count} for 300 students" in written[1]
+    assert f"300 students at once: {count} nodes of" in written[1]
     tiny = hubconfig.Sizing(int(used / 2), int(used), 0.05, 1.0, hubconfig.GiB)
     with pytest.raises(ValueError, match="below"):
         hubconfig.check_against_run(tiny, run)

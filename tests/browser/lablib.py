@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from course.notebooks import free_port
 
 #: User settings of the server under test: never save the notebook being run, and keep every
 #: cell in the page (no windowing) so every output can be found.
@@ -31,12 +32,6 @@ LAB_SETTINGS = {
         "checkForUpdates": False,
     },
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
