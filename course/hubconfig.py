@@ -60,9 +60,11 @@ MAX_PODS = 100
 #: The stated node size: 8 cores, 32 GiB (a general-purpose VM of every cloud).
 NODE_CORES = 8
 NODE_MEMORY_GIB = 32
-#: JupyterHub of the image: repo2docker's base environment for binder/runtime.txt's Python
-#: 3.11 (jupyterhub-singleuser 5.4.0); the chart needs the same major version as its own.
-IMAGE_JUPYTERHUB = "5.4.0"
+#: repo2docker's base environment for binder/runtime.txt's Python 3.11, of what matters to the
+#: series: the image's JupyterHub (the chart needs the same major version as its own), and the
+#: JupyterLab and Notebook that binder/requirements.txt installs on top of (tests/test_binder.py).
+REPO2DOCKER_BASE = {"jupyterhub": "5.4.0", "jupyterlab": "4.4.9", "notebook": "7.4.7"}
+IMAGE_JUPYTERHUB = REPO2DOCKER_BASE["jupyterhub"]
 #: Idle times: a server with no activity is stopped after an hour, checked every 10 minutes;
 #: a kernel idle for 20 minutes with no browser tab on it (its notebook closed) is shut down,
 #: freeing its memory, checked every 5 minutes; an open notebook keeps its kernel.

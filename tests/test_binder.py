@@ -1,7 +1,7 @@
 """binder/: the environment of the "Run on Binder" links and of a JupyterHub's image.
 
 repo2docker installs ``binder/requirements.txt`` on top of its own base environment (for
-Python 3.11: JupyterLab 4.4.9 and Notebook 7.4.7, which needs jupyterlab<4.5), then runs
+Python 3.11, ``course.hubconfig.REPO2DOCKER_BASE``; its Notebook 7 needs jupyterlab<4.5), then runs
 ``binder/postBuild``. Here: the pins are the students' (less JupyterLab); on that base
 ``pip check`` is clean; and after postBuild, a student whose home folder is mounted over
 ``$HOME`` (a new, empty one) has the names and the trained model without any download or
@@ -18,9 +18,11 @@ import pytest
 from envlib import NamesServer, copy_package, installed, make_venv, run
 from support import ROOT, lowest_python, pins
 
+from course.hubconfig import REPO2DOCKER_BASE
+
 BINDER = ROOT / "binder"
 #: repo2docker's base environment for Python 3.11, of what matters here.
-BASE = {"jupyterlab": "4.4.9", "notebook": "7.4.7"}
+BASE = {k: REPO2DOCKER_BASE[k] for k in ("jupyterlab", "notebook")}
 
 
 def without_ours() -> dict[str, str]:
