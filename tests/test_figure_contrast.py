@@ -1,9 +1,8 @@
 """Text on the figures reaches WCAG's AA for text (4.5:1) against what is drawn behind it.
 
-Each figure of the plotting helpers and the diagrams is drawn twice: as it is, and with its
-text hidden. Behind a piece of text lies the median colour of its box in the second picture
-(or the face of its own box, where it has one); the contrast of that with the text's colour
-is what a reader sees.
+Every figure of the plotting helpers and the diagrams, drawn here, and every figure a notebook
+shows, the ones its cells draw themselves included, measured while the notebook runs
+(``tests/contrastlib.py`` says how).
 """
 
 from __future__ import annotations
@@ -13,57 +12,22 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 import pytest
 import torch
-from matplotlib.colors import to_rgba
-from matplotlib.text import Text
+from contrastlib import AA_TEXT, lowest_contrasts, notebook_contrasts
+from support import ROOT
 
 from attention_utils import diagrams, plotting
-from attention_utils.plotting import contrast
-
-AA_TEXT = 4.5
+from course.links import INSTALL_TAG
+from course.notebooks import find_notebooks
 
 
 @pytest.fixture(autouse=True)
 def _close():
     yield
     plt.close("all")
-
-
-def _texts(fig) -> list[Text]:
-    found = fig.findobj(Text)
-    return [t for t in found if t.get_visible() and t.get_text().strip() and t.get_alpha() != 0]
-
-
-def lowest_contrasts(fig, worst: int = 3) -> list[tuple[float, str]]:
-    """The ``worst`` lowest contrasts of the figure's text, each with what the text says."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    texts = _texts(fig)
-    boxes = [t.get_window_extent(renderer) for t in texts]
-    for t in texts:
-        t.set_visible(False)
-    fig.canvas.draw()
-    behind = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255.0
-    for t in texts:
-        t.set_visible(True)
-    height, width = behind.shape[:2]
-    found = []
-    for t, box in zip(texts, boxes, strict=True):
-        x0, x1 = max(int(box.x0), 0), min(int(np.ceil(box.x1)), width)
-        y0, y1 = max(int(height - box.y1), 0), min(int(np.ceil(height - box.y0)), height)
-        if x1 <= x0 or y1 <= y0:
-            continue  # outside the picture: nobody sees it
-        patch = t.get_bbox_patch()
-        if patch is not None and to_rgba(patch.get_facecolor())[3] == 1.0:
-            background = np.array(to_rgba(patch.get_facecolor())[:3])
-        else:
-            background = np.median(behind[y0:y1, x0:x1].reshape(-1, 3), axis=0)
-        r, g, b, a = to_rgba(t.get_color(), t.get_alpha())
-        seen = a * np.array([r, g, b]) + (1 - a) * background  # faded text over its background
-        found.append((contrast(seen, background), t.get_text()))
-    return sorted(found)[:worst]
 
 
 def _qkv(T, seed=0):
@@ -171,3 +135,48 @@ def test_the_check_finds_pale_text():
     ax.text(0, 0, "on purple", color="black", ha="center", fontsize=14)
     ax.set_axis_off()
     assert lowest_contrasts(fig)[0][0] < AA_TEXT
+
+
+def _imports_cell(nb) -> int:
+    """The index of the code cell after the install cell: the notebook's imports."""
+    install = next(i for i, c in enumerate(nb.cells) if INSTALL_TAG in c.metadata.get("tags", []))
+    return next(i for i, c in enumerate(nb.cells) if i > install and c.cell_type == "code")
+
+
+@pytest.mark.parametrize("notebook", [p.name for p in find_notebooks()])
+def test_every_figure_a_notebook_shows_reaches_aa_contrast(notebook, tmp_path):
+    path = ROOT / "notebooks" / notebook
+    nb = nbformat.read(path, as_version=4)
+    drawn = [  # the stored figures, less a widget's picture (the explorer draws it, tested above)
+        i
+        for i, c in enumerate(nb.cells)
+        for o in c.get("outputs", [])
+        if "image/png" in o.get("data", {})
+        and "application/vnd.jupyter.widget-view+json" not in o["data"]
+    ]
+    figures = notebook_contrasts(path, tmp_path, _imports_cell(nb))
+    assert [f["cell"] for f in figures] == drawn, "a figure was shown but not measured"
+    low = [(f["cell"], round(c, 2), text) for f in figures for c, text in f["worst"] if c < AA_TEXT]
+    assert not low, f"{notebook}: text below {AA_TEXT}:1 contrast (cell, contrast, text): {low}"
+
+
+def test_a_notebook_figure_with_pale_text_is_found(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 01 · pale"),
+        nbformat.v4.new_code_cell("pass", metadata={"tags": [INSTALL_TAG]}),
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\nimport attention_utils.describe"
+        ),
+        nbformat.v4.new_code_cell(
+            "fig, ax = plt.subplots()\n"
+            "ax.text(0.5, 0.5, 'pale', color='#cccccc', fontsize=20)\n"
+            "ax.set_axis_off()\nplt.show()"
+        ),
+    ]
+    nbformat.write(nb, folder / "01_pale.ipynb")
+    (figure,) = notebook_contrasts(folder / "01_pale.ipynb", tmp_path, _imports_cell(nb))
+    assert figure["cell"] == 3
+    assert figure["worst"][0][1] == "pale" and figure["worst"][0][0] < 2.0
