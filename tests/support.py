@@ -16,6 +16,17 @@ PINS = ROOT / "requirements.txt"
 NAMES_FILE = data.DATA_DIR / data.DEFAULT_FILE
 
 
+def write_notebook(path: Path, cells) -> Path:
+    """A notebook of ``cells`` saved at ``path`` (its folder made if missing)."""
+    import nbformat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    nbformat.write(nb, path)
+    return path
+
+
 def files_in(folder: Path) -> list[str]:
     """Every file below ``folder`` (hidden temporary files included), relative names."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())

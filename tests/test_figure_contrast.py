@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from contrastlib import AA_TEXT, lowest_contrasts, notebook_contrasts
-from support import ROOT
+from support import ROOT, write_notebook
 
 from attention_utils import diagrams, plotting
 from course.links import INSTALL_TAG
@@ -161,10 +161,7 @@ def test_every_figure_a_notebook_shows_reaches_aa_contrast(notebook, tmp_path):
 
 
 def test_a_notebook_figure_with_pale_text_is_found(tmp_path):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
+    cells = [
         nbformat.v4.new_markdown_cell("# 01 · pale"),
         nbformat.v4.new_code_cell("pass", metadata={"tags": [INSTALL_TAG]}),
         nbformat.v4.new_code_cell(
@@ -176,7 +173,7 @@ def test_a_notebook_figure_with_pale_text_is_found(tmp_path):
             "ax.set_axis_off()\nplt.show()"
         ),
     ]
-    nbformat.write(nb, folder / "01_pale.ipynb")
-    (figure,) = notebook_contrasts(folder / "01_pale.ipynb", tmp_path, _imports_cell(nb))
+    path = write_notebook(tmp_path / "notebooks" / "01_pale.ipynb", cells)
+    (figure,) = notebook_contrasts(path, tmp_path, _imports_cell(nbformat.read(path, 4)))
     assert figure["cell"] == 3
     assert figure["worst"][0][1] == "pale" and figure["worst"][0][0] < 2.0

@@ -9,6 +9,7 @@ import time
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
+from support import write_notebook
 
 from course import sizing
 
@@ -48,9 +49,7 @@ def test_a_child_process_counts_too():
 
 def test_a_notebook_runs_in_its_own_kernel_and_is_measured(tmp_path):
     folder = tmp_path / "notebooks"
-    folder.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
+    cells = [
         nbformat.v4.new_code_cell("import os\nblock = bytearray(150 * 1024 * 1024)"),
         nbformat.v4.new_code_cell(
             "for i in range(0, len(block), 4096):\n    block[i] = 1\n"
@@ -59,8 +58,7 @@ def test_a_notebook_runs_in_its_own_kernel_and_is_measured(tmp_path):
             f"assert os.environ['HOME'] == {str(tmp_path)!r}"
         ),
     ]
-    path = folder / "01_try.ipynb"
-    nbformat.write(nb, path)
+    path = write_notebook(folder / "01_try.ipynb", cells)
     before = path.read_bytes()
     env = sizing.kernel_env(tmp_path / "data", tmp_path)
     start = time.monotonic()
