@@ -27,7 +27,6 @@ against 148 MB in the load test, and kernels differ between machines):
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import textwrap
@@ -46,8 +45,8 @@ from course.notebooks import (
     head_commit,
     repository_url,
 )
+from course.sizing import RECORD, read_record
 
-RECORD = ROOT / "course" / "figures" / "hub-sizing.json"
 MiB = 1024**2
 GiB = 1024**3
 MARGIN = 1.5
@@ -95,20 +94,6 @@ class Sizing:
 
 def _up(value: float, step: float) -> float:
     return math.ceil(value / step - 1e-9) * step
-
-
-def read_record(path: Path = RECORD) -> dict:
-    """The sizing run's record, or a ValueError naming what is missing and how to make it."""
-    try:
-        record = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no sizing record; run `make hub-sizing` first") from None
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: not JSON ({e})") from None
-    missing = [k for k in ("notebooks", "server_rss", "disk") if k not in record]
-    if missing or not record.get("notebooks"):
-        raise ValueError(f"{path}: a sizing record needs {missing or ['notebooks']}")
-    return record
 
 
 def sizing(record: dict) -> Sizing:

@@ -44,6 +44,8 @@ from course.notebooks import (
     read_notebook,
 )
 
+#: The committed record of a run (``make hub-sizing``), which ``course.hubconfig`` reads.
+RECORD = ROOT / "course" / "figures" / "hub-sizing.json"
 #: How often the kernel is sampled, in seconds.
 INTERVAL = 0.05
 MB = 1024 * 1024
@@ -217,6 +219,20 @@ def record(rows: Sequence[Usage], disk: dict[str, int], server: int) -> dict:
     }
 
 
+def read_record(path: Path = RECORD) -> dict:
+    """The sizing run's record, or a ValueError naming what is missing and how to make it."""
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no sizing record; run `make hub-sizing` first") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not JSON ({e})") from None
+    missing = [k for k in ("notebooks", "server_rss", "disk") if k not in record]
+    if missing or not record.get("notebooks"):
+        raise ValueError(f"{path}: a sizing record needs {missing or ['notebooks']}")
+    return record
+
+
 def table(rows: Sequence[Usage]) -> str:
     """The printed table: one row per notebook, then the largest peak and the totals."""
     lines = [f"{'notebook':<28} {'peak MB':>8} {'CPU s':>7} {'wall s':>7}"]
@@ -231,11 +247,11 @@ def table(rows: Sequence[Usage]) -> str:
     return "\n".join(lines)
 
 
-def disk_table(disk: dict[str, int], series: str) -> str:
+def disk_table(disk: dict[str, int]) -> str:
     """The disk a student's home needs, by part (``disk`` as :func:`disk_parts` gives it)."""
     rows = [
         ("the series' notebooks", disk["notebooks"]),
-        (f"the whole pulled clone ({series}/, with .git)", disk["clone"]),
+        (f"the whole pulled clone ({clone_folder()}/, with .git)", disk["clone"]),
         ("the names file", disk["names"]),
         ("the model cache (trained by notebook 08)", disk["cache"]),
         ("other (Jupyter, IPython, matplotlib caches)", disk["other"]),
@@ -253,7 +269,7 @@ def report(figures: dict) -> str:
         table(rows),
         "",
         "A student's home folder after running them:",
-        disk_table(figures["disk"], clone_folder()),
+        disk_table(figures["disk"]),
     ]
     if figures.get("server_rss"):
         server = figures["server_rss"] / MB
@@ -288,8 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in wanted:
             print(f"running {name} ...", file=sys.stderr, flush=True)
             rows.append(run_notebook(series / "notebooks" / name, env))
+        disk = disk_parts(home, series, data_dir)  # before the server adds files of its own
         server = server_rss(home, env) if args.out else 0
-        figures = record(rows, disk_parts(home, series, data_dir), server)
+        figures = record(rows, disk, server)
         print(report(figures))
         if args.out:
             write_atomically((json.dumps(figures, indent=1) + "\n").encode(), args.out)

@@ -16,6 +16,13 @@ PINS = ROOT / "requirements.txt"
 NAMES_FILE = data.DATA_DIR / data.DEFAULT_FILE
 
 
+def readme_block(after: str) -> list[str]:
+    """The lines of the README's first fenced block after the words ``after``, stripped."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split(after, 1)[1].split("```")[1]
+    return [line.strip() for line in block.strip().splitlines()]
+
+
 def write_notebook(path: Path, cells) -> Path:
     """A notebook of ``cells`` saved at ``path`` (its folder made if missing)."""
     import nbformat

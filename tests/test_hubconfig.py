@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from support import readme_block
 
 from course import hubconfig
 from course.notebooks import ROOT, find_notebooks
@@ -168,6 +169,4 @@ def test_the_readme_shows_what_it_prints(tmp_path, capsys):
     out = tmp_path / "config.yaml"
     assert hubconfig.main(["--class", "300", "--out", str(out)]) == 0
     printed = capsys.readouterr().out.splitlines()[1:]
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("`make hub-config CLASS=300` writes", 1)[1].split("```")[1]
-    assert block.strip().splitlines()[1:] == printed
+    assert readme_block("`make hub-config CLASS=300` writes")[1:] == printed

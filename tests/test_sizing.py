@@ -9,7 +9,7 @@ import time
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
-from support import write_notebook
+from support import readme_block, write_notebook
 
 from course import sizing
 
@@ -156,13 +156,6 @@ def test_the_report_prints_the_record_it_is_given():
 
 def test_the_readme_shows_the_committed_record():
     """The teacher's guide prints what the committed record holds, not an older run."""
-    import json
-
-    from course.hubconfig import RECORD
-    from course.notebooks import ROOT
-
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("`make hub-sizing` runs every notebook", 1)[1].split("```")[1]
-    shown = [line.strip() for line in block.strip().splitlines()]
-    expected = sizing.report(json.loads(RECORD.read_text())).splitlines()
+    shown = readme_block("`make hub-sizing` runs every notebook")
+    expected = sizing.report(sizing.read_record()).splitlines()
     assert shown == [line.strip() for line in expected]
